@@ -1,0 +1,101 @@
+"""Pulumi mocks that stand in for Entra and Azure when the program runs offline.
+
+Values that only exist after deployment (client ids, object ids, tenant data) become readable,
+stable placeholders such as `<clientId of dashboard>`, so a render reads like a plan and two runs
+are byte-identical. Secret values get a recognisable `MOCKSECRET-` prefix: tests scan every
+render, log and error for it to prove that no secret is ever printed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pulumi
+
+from fhir_apps.fhir_constants import AZURE_HEALTHCARE_APIS_APP_ID
+
+__all__ = ["MOCK_SECRET_PREFIX", "PlaceholderMocks", "placeholder_key"]
+
+MOCK_SECRET_PREFIX = "MOCKSECRET-"
+
+_APPLICATION = "azuread:index/application:Application"
+_SERVICE_PRINCIPAL = "azuread:index/servicePrincipal:ServicePrincipal"
+_PASSWORD = "azuread:index/applicationPassword:ApplicationPassword"
+_GET_CLIENT_CONFIG = "azuread:index/getClientConfig:getClientConfig"
+_GET_SERVICE_PRINCIPAL = "azuread:index/getServicePrincipal:getServicePrincipal"
+_GET_DOMAINS = "azuread:index/getDomains:getDomains"
+
+FIRST_PARTY_NAME = "Azure Healthcare APIs"
+
+
+def placeholder_key(resource_name: str) -> str:
+    """The name a placeholder uses: the YAML key for an `<key>-app`, else the resource name."""
+    return resource_name.removesuffix("-app")
+
+
+class PlaceholderMocks(pulumi.runtime.Mocks):
+    """Answers every resource and invoke with inputs plus deterministic placeholder outputs."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        outputs: dict[str, Any] = dict(args.inputs)
+        name = args.name
+        key = placeholder_key(name)
+        if args.typ == _APPLICATION:
+            object_id = f"<objectId of {key}>"
+            outputs.update(clientId=f"<clientId of {key}>", objectId=object_id)
+            return f"/applications/{object_id}", outputs
+        if args.typ == _SERVICE_PRINCIPAL:
+            object_id = f"<objectId of {name}>"
+            outputs.update(objectId=object_id)
+            return object_id, outputs
+        if args.typ == _PASSWORD:
+            # Looks like a secret and is unique per slot, so a leak is easy to find by scanning.
+            digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+            outputs.update(value=f"{MOCK_SECRET_PREFIX}{digest}", keyId=f"<keyId of {name}>")
+            return f"<id of {name}>", outputs
+        return f"<id of {name}>", outputs
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        if args.token == _GET_CLIENT_CONFIG:
+            return {
+                "tenantId": "<tenantId>",
+                "objectId": "<objectId of deploying principal>",
+                "clientId": "<clientId of deploying principal>",
+            }, []
+        if args.token == _GET_SERVICE_PRINCIPAL:
+            return _first_party_service_principal(args.args), []
+        if args.token == _GET_DOMAINS:
+            return {"domains": []}, []
+        return {}, []
+
+
+def _first_party_service_principal(query: dict[str, Any]) -> dict[str, Any]:
+    """The tenant's copy of a service principal, by the client id asked for."""
+    client_id = query.get("clientId") or AZURE_HEALTHCARE_APIS_APP_ID
+    display = FIRST_PARTY_NAME if client_id == AZURE_HEALTHCARE_APIS_APP_ID else client_id
+    return {
+        "id": f"<objectId of {display}>",
+        "objectId": f"<objectId of {display}>",
+        "clientId": client_id,
+        "displayName": display,
+        "oauth2PermissionScopes": [
+            {
+                "value": "user_impersonation",
+                "id": f"<id of user_impersonation on {display}>",
+                "type": "User",
+                "enabled": True,
+                "adminConsentDescription": "",
+                "adminConsentDisplayName": "",
+                "userConsentDescription": "",
+                "userConsentDisplayName": "",
+            }
+        ],
+        "appRoles": [],
+        "appRoleIds": {},
+        "oauth2PermissionScopeIds": {
+            "user_impersonation": f"<id of user_impersonation on {display}>"
+        },
+    }

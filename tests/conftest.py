@@ -1,0 +1,24 @@
+"""Shared fixtures: one mocked Pulumi runtime per test, recording what the program registers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pulumi
+import pytest
+
+from fhir_apps.render.engine import RecordingMonitor, start_runtime
+from fhir_apps.render.mocks import PlaceholderMocks
+
+
+@pytest.fixture
+def pulumi_mocks() -> Iterator[RecordingMonitor]:
+    """A fresh mocked runtime (project `fhir-apps`, stack `test`); yields its recording monitor.
+
+    `monitor.records` maps URN -> RenderedResource (inputs in the engine's camelCase form,
+    secrets as `[secret]`) once the test's outputs have resolved (use @pulumi.runtime.test).
+    """
+    monitor = start_runtime(PlaceholderMocks(), "fhir-apps", "test", {})
+    yield monitor
+    # set_all_config is process-global: leave nothing behind for the next test.
+    pulumi.runtime.set_all_config({})

@@ -80,7 +80,7 @@ def _value(value: Any) -> str:
 
 def _short(urn: str) -> str:
     """`<type> <name>` from a URN: what a reviewer scans for."""
-    _, _, _, qualified_type, name = urn.split("::", 4)
+    _, _, qualified_type, name = urn.split("::", 3)
     return f"{qualified_type.split('$')[-1]} {name}"
 
 

@@ -1,0 +1,1 @@
+"""Offline rendering: run the Pulumi program under mocks; Graph manifests; render diffs."""

@@ -64,12 +64,13 @@ class Tenant(_Model):
 
     id: UUID | None = None
     verified_domains: tuple[str, ...] = Field(
-        default=(), description="Domains verified in the tenant; https identifier URIs must sit under one."
+        default=(),
+        description="Domains verified in the tenant; https identifier URIs must sit under one.",
     )
 
 
 class Naming(_Model):
-    """How display names are made: `<prefix>-<environment>-<key>` unless a client sets displayName."""
+    """Display names are `<prefix>-<environment>-<key>` unless a client sets displayName."""
 
     prefix: str = Field(default="fhir", min_length=1, max_length=40)
 
@@ -131,10 +132,23 @@ class FhirServer(_Model):
     ids: PinnedIds = Field(default_factory=PinnedIds)
     owners: tuple[str, ...] = ()
     import_ids: ImportIds = Field(default_factory=ImportIds)
-    resource_id: str | None = Field(default=None, description="ARM id of an existing managed FHIR service.")
+    resource_id: str | None = Field(
+        default=None, description="ARM id of an existing managed FHIR service."
+    )
     deploy: FhirDeploy | None = None
     smart: bool = False
     access_policies: AccessPolicies | None = None
+
+    def audience(self) -> str | None:
+        """The token audience: `url`, or for a deployed AHDS service the URL it will have."""
+        if self.url is not None:
+            return self.url
+        if self.deploy is not None:
+            return (
+                f"https://{self.deploy.workspace}-{self.deploy.service}"
+                ".fhir.azurehealthcareapis.com"
+            )
+        return None
 
 
 class SecretCredential(_Model):
@@ -146,7 +160,11 @@ class SecretCredential(_Model):
 
 
 class CertificateCredential(_Model):
-    """A certificate's public part, read from a PEM file relative to the config directory."""
+    """A certificate's public part, read from a PEM file relative to the config directory.
+
+    In YAML the path is relative to the config directory; `load_spec` checks that the file holds
+    only public certificates and replaces the value with the file's absolute path.
+    """
 
     type: Literal["certificate"]
     certificate_file: str

@@ -1,0 +1,412 @@
+"""Entra ID's rules for app registrations, as pure functions over plain values.
+
+One place for every limit Entra enforces (or that a FHIR server relies on), so that the config
+check (`fhir_apps.spec.semantics`) and the policy pack that inspects resource inputs apply exactly
+the same rules. Nothing here knows about the spec, pydantic or Pulumi: arguments are strings,
+numbers and sequences; results are messages that say what is allowed (empty when all is well).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Final
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from fhir_apps.fhir_constants import FHIR_RBAC_ROLES
+
+MAX_REDIRECT_URIS: Final = 256
+MAX_REDIRECT_URI_LENGTH: Final = 256
+MAX_PERMISSION_VALUE_LENGTH: Final = 120
+MAX_FEDERATED_CREDENTIALS: Final = 20
+# Entra's hard ceiling for a client secret: 24 months.
+MAX_SECRET_LIFETIME_DAYS: Final = 730
+# Zero-downtime rotation keeps two secrets (slots) whose rotations are staggered by one period, so
+# each one lives for two rotation periods.
+SECRET_SLOTS_LIFETIME_FACTOR: Final = 2
+REDIRECT_URI_FORBIDDEN_CHARS: Final = "!$'(),;"
+LOOPBACK_HOSTS: Final = ("localhost", "127.0.0.1")
+NATIVE_CLIENT_REDIRECT_URI: Final = "https://login.microsoftonline.com/common/oauth2/nativeclient"
+# Redirect URI platforms: Entra's `web`, `spa` and `publicClient` (mobile and desktop apps).
+PLATFORMS: Final = ("web", "spa", "publicClient", "mobile", "desktop")
+
+_CUSTOM_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
+_UNSAFE_SCHEMES: Final = frozenset({"javascript", "data", "file", "vbscript", "about", "blob"})
+_AHDS_URL = re.compile(
+    r"^https://([a-z0-9]{3,24})-([a-z0-9]{3,24})\.fhir\.azurehealthcareapis\.com/?$"
+)
+_API_FOR_FHIR_URL = re.compile(
+    r"^https://([a-z0-9][a-z0-9-]{1,22}[a-z0-9])\.azurehealthcareapis\.com/?$"
+)
+_KEY_VAULT_ID = re.compile(
+    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/[^/]+$",
+    re.IGNORECASE,
+)
+_AHDS_FHIR_ID = re.compile(
+    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/Microsoft\.HealthcareApis"
+    r"/workspaces/[^/]+/fhirservices/[^/]+$",
+    re.IGNORECASE,
+)
+_API_FOR_FHIR_ID = re.compile(
+    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/Microsoft\.HealthcareApis"
+    r"/services/[^/]+$",
+    re.IGNORECASE,
+)
+
+__all__ = [
+    "LOOPBACK_HOSTS",
+    "MAX_FEDERATED_CREDENTIALS",
+    "MAX_PERMISSION_VALUE_LENGTH",
+    "MAX_REDIRECT_URIS",
+    "MAX_REDIRECT_URI_LENGTH",
+    "MAX_SECRET_LIFETIME_DAYS",
+    "NATIVE_CLIENT_REDIRECT_URI",
+    "PLATFORMS",
+    "REDIRECT_URI_FORBIDDEN_CHARS",
+    "SECRET_SLOTS_LIFETIME_FACTOR",
+    "access_token_version_problem",
+    "ahds_url_problem",
+    "azure_api_for_fhir_url_problem",
+    "case_insensitive_duplicates",
+    "duplicate_indices",
+    "federated_audiences_problem",
+    "federated_count_problem",
+    "federated_issuer_problem",
+    "federated_subject_problem",
+    "fhir_rbac_role_problem",
+    "identifier_uri_problem",
+    "is_loopback_http",
+    "key_vault_id_problem",
+    "object_id_problem",
+    "permission_value_problems",
+    "redirect_uri_count_problem",
+    "redirect_uri_problems",
+    "resource_id_problem",
+    "roles_and_scopes_overlap",
+    "secret_lifetime_problem",
+    "secret_rotation_problem",
+]
+
+
+def _join(values: Iterable[str]) -> str:
+    return ", ".join(values)
+
+
+def is_loopback_http(uri: str) -> bool:
+    """True for `http://localhost...` and `http://127.0.0.1...` (any port and path)."""
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        return False
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+
+
+def redirect_uri_problems(uri: str, platform: str = "web") -> list[str]:
+    """What Entra (or OAuth) rejects in one redirect URI on `platform`.
+
+    `platform` is `web`, `spa`, or `publicClient` (alias `mobile`/`desktop`). Web and SPA URIs are
+    https, or http on localhost/127.0.0.1. Mobile and desktop apps may also use a private-use scheme
+    such as `msal<clientId>://auth` or `com.contoso.app://callback`.
+    """
+    if platform not in PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r}; expected one of {_join(PLATFORMS)}")
+    native = platform in ("publicClient", "mobile", "desktop")
+    problems: list[str] = []
+    if len(uri) > MAX_REDIRECT_URI_LENGTH:
+        problems.append(
+            f"is {len(uri)} characters long; Entra allows at most {MAX_REDIRECT_URI_LENGTH}"
+        )
+    if "*" in uri:
+        problems.append("must not contain a wildcard '*'; list every redirect URI in full")
+    bad = sorted({c for c in uri if c in REDIRECT_URI_FORBIDDEN_CHARS})
+    if bad:
+        problems.append(
+            f"must not contain {' '.join(bad)}; Entra rejects the characters "
+            f"{' '.join(REDIRECT_URI_FORBIDDEN_CHARS)} in redirect URIs"
+        )
+    if any(c.isspace() for c in uri):
+        problems.append("must not contain spaces")
+    if "#" in uri:
+        problems.append("must not contain a fragment ('#')")
+    allowed = (
+        "https, http://localhost or http://127.0.0.1, or a custom scheme such as "
+        "msal<clientId>://auth or com.contoso.app://callback"
+        if native
+        else "https, or http://localhost or http://127.0.0.1 (any port and path)"
+    )
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018
+    except ValueError:
+        problems.append(f"is not a valid URI; use {allowed}")
+        return problems
+    scheme = parts.scheme.lower()
+    if not scheme or "://" not in uri:
+        problems.append(f"must be an absolute URI; use {allowed}")
+    elif scheme == "https":
+        if not parts.hostname:
+            problems.append("must name a host after https://")
+    elif scheme == "http":
+        if parts.hostname not in LOOPBACK_HOSTS:
+            problems.append(f"uses http; use {allowed}")
+    elif not native:
+        problems.append(f"uses scheme '{parts.scheme}'; use {allowed}")
+    elif not _CUSTOM_SCHEME.match(parts.scheme) or scheme in _UNSAFE_SCHEMES:
+        problems.append(f"uses scheme '{parts.scheme}', which is not allowed; use {allowed}")
+    return problems
+
+
+def redirect_uri_count_problem(count: int) -> str | None:
+    """Entra's limit on the number of redirect URIs of one application."""
+    if count > MAX_REDIRECT_URIS:
+        return (
+            f"has {count} redirect URIs; Entra allows at most {MAX_REDIRECT_URIS} per application"
+        )
+    return None
+
+
+def duplicate_indices(values: Sequence[str]) -> list[int]:
+    """Indices of values that repeat an earlier one exactly (comparison is case-sensitive)."""
+    seen: set[str] = set()
+    repeats = []
+    for index, value in enumerate(values):
+        if value in seen:
+            repeats.append(index)
+        seen.add(value)
+    return repeats
+
+
+def case_insensitive_duplicates(values: Sequence[str]) -> list[tuple[int, str]]:
+    """(index, earlier value) for each value equal to an earlier *different* one but for case."""
+    first: dict[str, str] = {}
+    found = []
+    for index, value in enumerate(values):
+        earlier = first.setdefault(value.casefold(), value)
+        if earlier != value:
+            found.append((index, earlier))
+    return found
+
+
+def permission_value_problems(value: str, what: str = "scope") -> list[str]:
+    """What Entra rejects in the value of a delegated scope or an app role (`what` names it)."""
+    problems: list[str] = []
+    if not value:
+        return [f"{what} value must not be empty"]
+    if len(value) > MAX_PERMISSION_VALUE_LENGTH:
+        problems.append(
+            f"{what} value is {len(value)} characters long; Entra allows at most "
+            f"{MAX_PERMISSION_VALUE_LENGTH}"
+        )
+    if any(c.isspace() for c in value):
+        problems.append(f"{what} value must not contain spaces")
+    if value.startswith("."):
+        problems.append(f"{what} value must not start with '.'")
+    if "/" in value:
+        dotted = value.replace("/", ".").replace("*", "all")
+        problems.append(
+            f"{what} value must not contain '/'; write SMART scopes with dots, e.g. '{dotted}' "
+            "(patient.Observation.read for patient/Observation.read)"
+        )
+    others = sorted({c for c in value if not (" " < c <= "~") and not c.isspace()})
+    if others:
+        problems.append(
+            f"{what} value must use printable ASCII characters only; found {' '.join(others)}"
+        )
+    return problems
+
+
+def roles_and_scopes_overlap(roles: Iterable[str], scopes: Iterable[str]) -> list[str]:
+    """Values that are both an app role and a delegated scope (Entra rejects the pair), sorted."""
+    return sorted(set(roles) & set(scopes))
+
+
+def identifier_uri_problem(
+    uri: str, verified_domains: Sequence[str], tenant_id: str | None = None
+) -> str | None:
+    """Entra's rule for a new identifier URI (since 2025), for apps with v1 access tokens.
+
+    Allowed: `api://...`; `https://<tenant>.onmicrosoft.com/...`; https whose host is a verified
+    domain of the tenant or a subdomain of one. `tenant_id`, when given, is accepted in api://.
+    """
+    del tenant_id  # api://<appId> and api://<tenantId>/... are both accepted as api://...
+    allowed = (
+        "https on a verified domain of the tenant (tenant.verifiedDomains), "
+        "https://<tenant>.onmicrosoft.com/..., or api://..."
+    )
+    if uri.startswith("api://"):
+        if len(uri) == len("api://"):
+            return "api:// needs a value after it, e.g. api://<appId>"
+        return None
+    if any(c.isspace() for c in uri) or "*" in uri or "#" in uri:
+        return "must not contain spaces, wildcards or a fragment"
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname
+        parts.port  # noqa: B018
+    except ValueError:
+        return f"is not a valid URI; use {allowed}"
+    if parts.scheme != "https":
+        return f"must use https; use {allowed}"
+    if not host:
+        return "must name a host after https://"
+    if host.endswith(".onmicrosoft.com") and host.count(".") == 2:
+        return None
+    domains = [d.lower().strip(".") for d in verified_domains]
+    if any(host == d or host.endswith("." + d) for d in domains):
+        return None
+    if not domains:
+        return (
+            f"host '{host}' is not under a verified domain: tenant.verifiedDomains is empty; "
+            "list the tenant's verified domains there, or use https://<tenant>.onmicrosoft.com/... "
+            "or api://..."
+        )
+    return (
+        f"host '{host}' is not under a verified domain of the tenant ({_join(domains)}); "
+        f"Entra only accepts {allowed}"
+    )
+
+
+def access_token_version_problem(version: int, identifier_uri: str) -> str | None:
+    """A FHIR server that checks `aud == URL` needs v1 tokens when its identifier URI is https."""
+    if version == 2 and identifier_uri.startswith("https://"):
+        return (
+            "must be 1 for a server identified by an https URL: with v2 tokens 'aud' is the "
+            "application id, and the FHIR server expects its URL"
+        )
+    return None
+
+
+def ahds_url_problem(url: str) -> str | None:
+    """An Azure Health Data Services FHIR service URL."""
+    if _AHDS_URL.match(url):
+        return None
+    return (
+        "must be the FHIR service URL https://<workspace>-<service>.fhir.azurehealthcareapis.com "
+        "(workspace and service: 3-24 lowercase letters and digits)"
+    )
+
+
+def azure_api_for_fhir_url_problem(url: str) -> str | None:
+    """An Azure API for FHIR service URL."""
+    if _API_FOR_FHIR_URL.match(url):
+        return None
+    return (
+        "must be the Azure API for FHIR URL https://<name>.azurehealthcareapis.com "
+        "(name: 3-24 lowercase letters, digits and '-')"
+    )
+
+
+def fhir_rbac_role_problem(name: str) -> str | None:
+    """Roles on a managed FHIR service are Azure RBAC role names."""
+    if name in FHIR_RBAC_ROLES:
+        return None
+    return f"'{name}' is not a FHIR RBAC role; allowed: {_join(FHIR_RBAC_ROLES)}"
+
+
+def secret_rotation_problem(rotation_days: int, max_lifetime_days: int) -> str | None:
+    """Each of two staggered secret slots lives two rotation periods; that must fit the policy."""
+    lifetime = rotation_days * SECRET_SLOTS_LIFETIME_FACTOR
+    if lifetime <= max_lifetime_days:
+        return None
+    return (
+        f"rotationDays {rotation_days} gives each secret a lifetime of {lifetime} days (two "
+        f"staggered slots each live two rotation periods), more than "
+        f"policy.maxSecretLifetimeDays {max_lifetime_days}; use at most "
+        f"{max_lifetime_days // SECRET_SLOTS_LIFETIME_FACTOR}"
+    )
+
+
+def secret_lifetime_problem(lifetime_days: float, max_lifetime_days: int) -> str | None:
+    """A secret's lifetime (end date minus start date, in days) against the policy and Entra."""
+    ceiling = min(max_lifetime_days, MAX_SECRET_LIFETIME_DAYS)
+    if lifetime_days <= ceiling:
+        return None
+    return (
+        f"secret lifetime of {lifetime_days:g} days exceeds {ceiling} days (the tenant policy, "
+        f"and Entra's ceiling of {MAX_SECRET_LIFETIME_DAYS}); prefer a certificate or a "
+        "federated credential"
+    )
+
+
+def federated_issuer_problem(issuer: str) -> str | None:
+    """A federated credential's issuer is an https URL."""
+    try:
+        parts = urlsplit(issuer)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme != "https" or not parts.hostname:
+        return (
+            "must be an https URL, e.g. https://token.actions.githubusercontent.com for GitHub "
+            "Actions"
+        )
+    return None
+
+
+def federated_subject_problem(subject: str) -> str | None:
+    """A federated credential's subject identifies the external workload."""
+    if not subject.strip():
+        return "must not be empty; e.g. repo:contoso/ingest:environment:prod"
+    return None
+
+
+def federated_count_problem(count: int) -> str | None:
+    """Entra's limit on federated identity credentials per application."""
+    if count == 0:
+        return "needs at least one subject (subject or subjects)"
+    if count > MAX_FEDERATED_CREDENTIALS:
+        return (
+            f"has {count} subjects; Entra allows at most {MAX_FEDERATED_CREDENTIALS} federated "
+            "credentials per application"
+        )
+    return None
+
+
+def federated_audiences_problem(audiences: Sequence[str]) -> str | None:
+    """Entra accepts exactly one audience on a federated identity credential."""
+    if len(audiences) != 1:
+        return (
+            f"must hold exactly one audience (got {len(audiences)}); the usual value is "
+            "api://AzureADTokenExchange"
+        )
+    return None
+
+
+def object_id_problem(value: str) -> str | None:
+    """Owners and principals are Entra object ids (GUIDs)."""
+    try:
+        UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return (
+            f"'{value}' is not an object id; use the GUID of a user or service principal, "
+            "e.g. 00000000-0000-0000-0000-000000000000"
+        )
+    return None
+
+
+def key_vault_id_problem(value: str) -> str | None:
+    """The ARM id of a Key Vault."""
+    if _KEY_VAULT_ID.match(value):
+        return None
+    return (
+        "must be a Key Vault resource id: /subscriptions/<guid>/resourceGroups/<group>"
+        "/providers/Microsoft.KeyVault/vaults/<name>"
+    )
+
+
+def resource_id_problem(value: str, kind: str) -> str | None:
+    """The ARM id of an existing managed FHIR service of `kind` (ahds or azure-api-for-fhir)."""
+    if kind == "ahds":
+        if _AHDS_FHIR_ID.match(value):
+            return None
+        return (
+            "must be a FHIR service resource id: /subscriptions/<guid>/resourceGroups/<group>"
+            "/providers/Microsoft.HealthcareApis/workspaces/<workspace>/fhirservices/<service>"
+        )
+    if _API_FOR_FHIR_ID.match(value):
+        return None
+    return (
+        "must be an Azure API for FHIR resource id: /subscriptions/<guid>/resourceGroups/<group>"
+        "/providers/Microsoft.HealthcareApis/services/<name>"
+    )

@@ -1,0 +1,464 @@
+"""The Entra rules that span fields, applied to a structurally valid spec.
+
+`spec_problems(spec)` returns every problem as `(key path, message)`, with camelCase key paths as
+in the YAML; the loader turns each path into `<file>: <path>: <message>` using the layer that set
+the value. The rules themselves live in `fhir_apps.rules`, shared with the policy pack.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from fhir_apps import rules
+from fhir_apps.fhir_constants import FHIR_RBAC_ROLES
+from fhir_apps.spec.model import (
+    Assignment,
+    CertificateCredential,
+    ConfidentialClient,
+    FederatedCredential,
+    FhirServer,
+    PublicClient,
+    SecretCredential,
+    ServiceClient,
+    Spec,
+)
+from fhir_apps.spec.yamlio import Path_
+
+__all__ = ["CLIENT_KEY_PATTERN", "spec_problems"]
+
+# Client keys name Pulumi resources and display names: keep them to URL- and name-safe characters.
+CLIENT_KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+USER_IMPERSONATION = "user_impersonation"
+# The FHIR resource app's component is named `fhir-server` (components.stack.SERVER_NAME).
+RESERVED_CLIENT_KEYS = ("fhir-server",)
+
+Found = list[tuple[Path_, str]]
+
+
+def _allowed(values: Sequence[str]) -> str:
+    return ", ".join(values) if values else "(none defined)"
+
+
+def spec_problems(spec: Spec) -> Found:
+    """Every cross-field problem in `spec`, in a stable order."""
+    found: Found = []
+    server = spec.fhir_server
+    _owners(spec.owners, ("owners",), found)
+    _server(spec, server, found)
+    defined_roles, defined_scopes = _defined(server)
+    for key, client in sorted(spec.clients.items()):
+        base: Path_ = ("clients", key)
+        if not CLIENT_KEY_PATTERN.match(key):
+            found.append(
+                (
+                    base,
+                    f"client key '{key}' may use only letters, digits, '-' and '_' (at most 64, "
+                    "starting with a letter or digit); it names resources and display names",
+                )
+            )
+        if key in RESERVED_CLIENT_KEYS:
+            found.append((base, f"client key '{key}' is reserved for the FHIR resource app"))
+        _owners(client.owners, (*base, "owners"), found)
+        if isinstance(client, ConfidentialClient):
+            _confidential(client, base, found)
+        elif isinstance(client, PublicClient):
+            _public(client, base, found)
+        else:
+            _service(client, base, found)
+        if client.credential is not None and not isinstance(client, PublicClient):
+            _credential(spec, client.credential, (*base, "credential"), found)
+        if not isinstance(client, ServiceClient):
+            _requested(client.scopes, defined_scopes, server, (*base, "scopes"), "scope", found)
+        else:
+            _requested(client.roles, defined_roles, server, (*base, "roles"), "role", found)
+    for index, assignment in enumerate(spec.assignments):
+        _assignment(assignment, defined_roles, server, ("assignments", index), found)
+    if spec.secret_store.key_vault_id is not None:
+        problem = rules.key_vault_id_problem(spec.secret_store.key_vault_id)
+        if problem:
+            found.append((("secretStore", "keyVaultId"), problem))
+    return found
+
+
+def _defined(server: FhirServer) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if server.kind == "oss":
+        return server.app_roles, server.scopes
+    return tuple(FHIR_RBAC_ROLES), (USER_IMPERSONATION,)
+
+
+def _owners(owners: Sequence[str], path: Path_, found: Found) -> None:
+    for index, owner in enumerate(owners):
+        problem = rules.object_id_problem(owner)
+        if problem:
+            found.append(((*path, index), problem))
+
+
+def _server(spec: Spec, server: FhirServer, found: Found) -> None:
+    base: Path_ = ("fhirServer",)
+    _owners(server.owners, (*base, "owners"), found)
+    managed = server.kind != "oss"
+    if server.kind == "oss":
+        _oss_server(spec, server, base, found)
+    else:
+        _managed_server(server, base, found)
+    if not managed:
+        for name in ("deploy", "resource_id", "access_policies"):
+            if getattr(server, name) is not None:
+                found.append(
+                    (
+                        (*base, _camel(name)),
+                        "applies only to a managed FHIR service (kind ahds or azure-api-for-fhir)",
+                    )
+                )
+        if server.smart:
+            found.append(
+                (
+                    (*base, "smart"),
+                    "applies only to a managed FHIR service (kind ahds or azure-api-for-fhir); "
+                    "the open-source server configures SMART on FHIR itself",
+                )
+            )
+
+
+def _oss_server(spec: Spec, server: FhirServer, base: Path_, found: Found) -> None:
+    if server.url is None:
+        found.append(
+            (
+                (*base, "url"),
+                "is required for kind oss: the FHIR server's URL, which becomes the identifier "
+                "URI and the token audience",
+            )
+        )
+    else:
+        problem = rules.identifier_uri_problem(
+            server.url,
+            spec.tenant.verified_domains,
+            str(spec.tenant.id) if spec.tenant.id else None,
+        )
+        if problem:
+            found.append(((*base, "url"), problem))
+        problem = rules.access_token_version_problem(server.access_token_version, server.url)
+        if problem:
+            found.append(((*base, "accessTokenVersion"), problem))
+    _values(server.app_roles, (*base, "appRoles"), "role", found)
+    _values(server.scopes, (*base, "scopes"), "scope", found)
+    for index, earlier in rules.case_insensitive_duplicates(server.app_roles):
+        found.append(
+            (
+                (*base, "appRoles", index),
+                f"'{server.app_roles[index]}' differs from '{earlier}' only in case; the FHIR "
+                "server matches roles case-insensitively, so keep one",
+            )
+        )
+    if USER_IMPERSONATION not in server.scopes:
+        found.append(
+            (
+                (*base, "scopes"),
+                f"must include '{USER_IMPERSONATION}', the scope clients ask for to call the "
+                "FHIR server as the signed-in user",
+            )
+        )
+    for value in rules.roles_and_scopes_overlap(server.app_roles, server.scopes):
+        index = server.scopes.index(value)
+        found.append(
+            (
+                (*base, "scopes", index),
+                f"'{value}' is both an app role and a scope; Entra requires a value to be only "
+                "one of them",
+            )
+        )
+    _pins(server, base, found)
+
+
+def _pins(server: FhirServer, base: Path_, found: Found) -> None:
+    for group, defined, what in (
+        ("roles", server.app_roles, "fhirServer.appRoles"),
+        ("scopes", server.scopes, "fhirServer.scopes"),
+    ):
+        for name in sorted(getattr(server.ids, group)):
+            if name not in defined:
+                found.append(
+                    (
+                        (*base, "ids", group, name),
+                        f"pins the id of '{name}', which {what} does not define; defined: "
+                        f"{_allowed(defined)}",
+                    )
+                )
+    owner: dict[str, tuple[str, str]] = {}
+    for group in ("roles", "scopes"):
+        for name, value in sorted(getattr(server.ids, group).items()):
+            text = str(value)
+            if text in owner:
+                other_group, other = owner[text]
+                found.append(
+                    (
+                        (*base, "ids", group, name),
+                        f"id {text} is already pinned for {other_group} '{other}'; every role "
+                        "and scope needs its own id",
+                    )
+                )
+            else:
+                owner[text] = (group[:-1], name)
+
+
+def _managed_server(server: FhirServer, base: Path_, found: Found) -> None:
+    label = "Azure Health Data Services" if server.kind == "ahds" else "Azure API for FHIR"
+    if server.url is not None:
+        if server.kind == "ahds":
+            problem = rules.ahds_url_problem(server.url)
+        else:
+            problem = rules.azure_api_for_fhir_url_problem(server.url)
+        if problem:
+            found.append(((*base, "url"), problem))
+        elif server.kind == "ahds" and server.deploy is not None:
+            expected = (
+                f"https://{server.deploy.workspace}-{server.deploy.service}"
+                ".fhir.azurehealthcareapis.com"
+            )
+            if server.url.rstrip("/") != expected:
+                found.append(
+                    (
+                        (*base, "url"),
+                        f"does not match fhirServer.deploy (workspace '{server.deploy.workspace}', "
+                        f"service '{server.deploy.service}'): expected {expected}; or leave url "
+                        "out",
+                    )
+                )
+    elif not (server.kind == "ahds" and server.deploy is not None):
+        hint = "https://<workspace>-<service>.fhir.azurehealthcareapis.com (or set deploy)"
+        if server.kind != "ahds":
+            hint = "https://<name>.azurehealthcareapis.com"
+        found.append(((*base, "url"), f"is required for kind {server.kind}: {hint}"))
+    first_party = f"the {label} resource application belongs to Microsoft"
+    if server.app_roles:
+        found.append(
+            (
+                (*base, "appRoles"),
+                f"must be empty for kind {server.kind}: {first_party}; give clients FHIR RBAC "
+                "roles with roles or assignments",
+            )
+        )
+    if server.scopes != (USER_IMPERSONATION,):
+        found.append(
+            (
+                (*base, "scopes"),
+                f"for kind {server.kind} the only scope is {USER_IMPERSONATION} ({first_party}); "
+                "remove scopes",
+            )
+        )
+    if server.ids.roles or server.ids.scopes:
+        found.append(((*base, "ids"), f"cannot pin ids for kind {server.kind}: {first_party}"))
+    if server.access_token_version != 1:
+        found.append(
+            (
+                (*base, "accessTokenVersion"),
+                f"applies only to kind oss: {first_party}; remove it",
+            )
+        )
+    if server.display_name is not None or server.import_ids.application is not None:
+        name = "displayName" if server.display_name is not None else "importIds"
+        found.append(((*base, name), f"applies only to kind oss: {first_party}; remove it"))
+    if server.deploy is not None and server.kind != "ahds":
+        found.append(
+            (
+                (*base, "deploy"),
+                "applies only to kind ahds: Azure API for FHIR takes no new deployments "
+                "(since 2025-04-01); reference an existing service with resourceId",
+            )
+        )
+    if server.deploy is not None and server.resource_id is not None:
+        found.append(
+            (
+                (*base, "resourceId"),
+                "set either deploy (this stack deploys the FHIR service) or resourceId (an "
+                "existing one), not both",
+            )
+        )
+    if server.resource_id is not None:
+        problem = rules.resource_id_problem(server.resource_id, server.kind)
+        if problem:
+            found.append(((*base, "resourceId"), problem))
+    if server.access_policies is not None and server.kind != "azure-api-for-fhir":
+        found.append(
+            (
+                (*base, "accessPolicies"),
+                "applies only to kind azure-api-for-fhir; for ahds use roles and assignments "
+                "(Azure RBAC)",
+            )
+        )
+    if server.access_policies is not None:
+        _owners(server.access_policies.object_ids, (*base, "accessPolicies", "objectIds"), found)
+
+
+def _values(values: Sequence[str], path: Path_, what: str, found: Found) -> None:
+    for index, value in enumerate(values):
+        for problem in rules.permission_value_problems(value, what):
+            found.append(((*path, index), problem))
+    for index in rules.duplicate_indices(values):
+        found.append(((*path, index), f"'{values[index]}' is listed twice; list it once"))
+
+
+def _redirects(uris: Sequence[str], platform: str, path: Path_, found: Found) -> None:
+    for index, uri in enumerate(uris):
+        for problem in rules.redirect_uri_problems(uri, platform):
+            found.append(((*path, index), problem))
+    for index in rules.duplicate_indices(uris):
+        found.append(((*path, index), f"'{uris[index]}' is listed twice; list it once"))
+    problem = rules.redirect_uri_count_problem(len(uris))
+    if problem:
+        found.append((path, problem))
+
+
+def _confidential(client: ConfidentialClient, base: Path_, found: Found) -> None:
+    if not client.redirect_uris:
+        found.append(
+            (
+                (*base, "redirectUris"),
+                "a confidential client needs at least one redirect URI (https, or "
+                "http://localhost) for the authorization-code flow; use kind service for a "
+                "daemon",
+            )
+        )
+    _redirects(client.redirect_uris, "web", (*base, "redirectUris"), found)
+    for name, url in (("logoutUrl", client.logout_url), ("homepageUrl", client.homepage_url)):
+        if url is not None:
+            for problem in rules.redirect_uri_problems(url, "web"):
+                found.append(((*base, name), problem))
+    if client.credential is None:
+        found.append(
+            (
+                (*base, "credential"),
+                "is required for a confidential client, which must prove itself to redeem "
+                "authorization codes: add a credential of type certificate, federated or secret "
+                "(or use kind public for an app that cannot keep a secret)",
+            )
+        )
+
+
+def _public(client: PublicClient, base: Path_, found: Found) -> None:
+    if client.credential is not None:
+        found.append(
+            (
+                (*base, "credential"),
+                "public clients cannot keep a secret, so they have no credential of any kind; "
+                "remove it, or use kind confidential if the app runs on a server",
+            )
+        )
+    if client.platform == "spa" and not client.redirect_uris:
+        found.append(
+            (
+                (*base, "redirectUris"),
+                "a spa needs at least one redirect URI (https, or http://localhost)",
+            )
+        )
+    _redirects(client.redirect_uris, client.platform, (*base, "redirectUris"), found)
+    if client.fallback_public_client and client.platform == "spa":
+        found.append(
+            (
+                (*base, "fallbackPublicClient"),
+                "applies only to platform mobile or desktop (native flows such as device code); "
+                "a spa uses auth code with PKCE",
+            )
+        )
+
+
+def _service(client: ServiceClient, base: Path_, found: Found) -> None:
+    if client.redirect_uris:
+        found.append(
+            (
+                (*base, "redirectUris"),
+                "a service client uses the client-credentials flow and has no redirect URIs; "
+                "remove them, or use kind confidential for a web app",
+            )
+        )
+    if client.scopes:
+        found.append(
+            (
+                (*base, "scopes"),
+                "a service client gets application permissions, never delegated scopes; use "
+                "roles instead",
+            )
+        )
+    if client.credential is None:
+        found.append(
+            (
+                (*base, "credential"),
+                "is required for a service client: add a credential of type certificate, "
+                "federated or secret",
+            )
+        )
+
+
+def _credential(
+    spec: Spec,
+    credential: SecretCredential | CertificateCredential | FederatedCredential,
+    path: Path_,
+    found: Found,
+) -> None:
+    if isinstance(credential, SecretCredential):
+        problem = rules.secret_rotation_problem(
+            credential.rotation_days, spec.policy.max_secret_lifetime_days
+        )
+        if problem:
+            found.append(((*path, "rotationDays"), problem))
+        if credential.key_vault_id is not None:
+            problem = rules.key_vault_id_problem(credential.key_vault_id)
+            if problem:
+                found.append(((*path, "keyVaultId"), problem))
+    elif isinstance(credential, FederatedCredential):
+        problem = rules.federated_issuer_problem(credential.issuer)
+        if problem:
+            found.append(((*path, "issuer"), problem))
+        if credential.subject is not None:
+            problem = rules.federated_subject_problem(credential.subject)
+            if problem:
+                found.append(((*path, "subject"), problem))
+        for index, subject in enumerate(credential.subjects):
+            problem = rules.federated_subject_problem(subject)
+            if problem:
+                found.append(((*path, "subjects", index), problem))
+        problem = rules.federated_count_problem(len(credential.all_subjects()))
+        if problem:
+            found.append(((*path, "subjects"), problem))
+        problem = rules.federated_audiences_problem(credential.audiences)
+        if problem:
+            found.append(((*path, "audiences"), problem))
+
+
+def _requested(
+    requested: Sequence[str],
+    defined: Sequence[str],
+    server: FhirServer,
+    path: Path_,
+    what: str,
+    found: Found,
+) -> None:
+    for index, value in enumerate(requested):
+        if value in defined:
+            continue
+        if server.kind != "oss" and what == "role":
+            message = rules.fhir_rbac_role_problem(value) or ""
+        elif server.kind != "oss":
+            message = (
+                f"'{value}' is not a scope of kind {server.kind}; allowed: {USER_IMPERSONATION}"
+            )
+        else:
+            source = "fhirServer.appRoles" if what == "role" else "fhirServer.scopes"
+            message = f"{what} '{value}' is not defined by {source}; allowed: {_allowed(defined)}"
+        found.append(((*path, index), message))
+    for index in rules.duplicate_indices(requested):
+        found.append(((*path, index), f"'{requested[index]}' is listed twice; list it once"))
+
+
+def _assignment(
+    assignment: Assignment, defined: Sequence[str], server: FhirServer, path: Path_, found: Found
+) -> None:
+    if not assignment.roles:
+        found.append(((*path, "roles"), "needs at least one role"))
+    _requested(assignment.roles, defined, server, (*path, "roles"), "role", found)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -1,0 +1,450 @@
+"""A table of bad configs: each names the exact file, key path and message of every problem."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from fhir_apps.spec.errors import ConfigError
+from fhir_apps.spec.loader import load_spec
+
+BASE = """\
+tenant: {verifiedDomains: [contoso.com]}
+fhirServer:
+  kind: oss
+  url: https://fhir.contoso.com
+  appRoles: [globalReader, globalWriter]
+  scopes: [user_impersonation, patient.all.read]
+clients:
+  web:
+    kind: confidential
+    redirectUris: [https://web.contoso.com/cb]
+    scopes: [user_impersonation]
+    credential: {type: secret}
+  spa:
+    kind: public
+    platform: spa
+    redirectUris: [https://spa.contoso.com/]
+  daemon:
+    kind: service
+    roles: [globalWriter]
+    credential:
+      type: federated
+      issuer: https://token.actions.githubusercontent.com
+      subject: repo:contoso/daemon:environment:dev
+"""
+
+DEV = "config/environments/dev.yaml"
+BASE_FILE = "config/base.yaml"
+AHDS = """\
+fhirServer:
+  kind: ahds
+  url: https://contoso-fhir.fhir.azurehealthcareapis.com
+  appRoles: null
+  scopes: null
+"""
+
+# (id, dev.yaml overlay, expected problems as `file: path: message`)
+CASES = [
+    (
+        "identifier-uri-not-verified",
+        "fhirServer: {url: https://fhir.example.org}",
+        [
+            f"{DEV}: fhirServer.url: host 'fhir.example.org' is not under a verified domain of "
+            "the tenant (contoso.com); Entra only accepts https on a verified domain of the tenant "
+            "(tenant.verifiedDomains), https://<tenant>.onmicrosoft.com/..., or api://..."
+        ],
+    ),
+    (
+        "identifier-uri-http",
+        "fhirServer: {url: http://fhir.contoso.com}",
+        [
+            f"{DEV}: fhirServer.url: must use https; use https on a verified domain of the tenant "
+            "(tenant.verifiedDomains), https://<tenant>.onmicrosoft.com/..., or api://..."
+        ],
+    ),
+    (
+        "identifier-uri-lookalike-domain",
+        "fhirServer: {url: https://fhir.notcontoso.com}",
+        [
+            f"{DEV}: fhirServer.url: host 'fhir.notcontoso.com' is not under a verified domain of "
+            "the tenant (contoso.com); Entra only accepts https on a verified domain of the tenant "
+            "(tenant.verifiedDomains), https://<tenant>.onmicrosoft.com/..., or api://..."
+        ],
+    ),
+    (
+        "oss-url-missing",
+        "fhirServer: {url: null}",
+        [
+            f"{DEV}: fhirServer.url: is required for kind oss: the FHIR server's URL, which "
+            "becomes the identifier URI and the token audience"
+        ],
+    ),
+    (
+        "v2-tokens-with-https-url",
+        "fhirServer: {accessTokenVersion: 2}",
+        [
+            f"{DEV}: fhirServer.accessTokenVersion: must be 1 for a server identified by an https "
+            "URL: with v2 tokens 'aud' is the application id, and the FHIR server expects its URL"
+        ],
+    ),
+    (
+        "redirect-uri-http",
+        "clients: {web: {redirectUris: [http://web.contoso.com/cb]}}",
+        [
+            f"{DEV}: clients.web.redirectUris[0]: uses http; use https, or http://localhost or "
+            "http://127.0.0.1 (any port and path)"
+        ],
+    ),
+    (
+        "redirect-uri-wildcard",
+        "clients: {web: {redirectUris: ['https://*.contoso.com/cb']}}",
+        [
+            f"{DEV}: clients.web.redirectUris[0]: must not contain a wildcard '*'; list every "
+            "redirect URI in full"
+        ],
+    ),
+    (
+        "redirect-uri-forbidden-characters",
+        "clients: {spa: {redirectUris: ['https://spa.contoso.com/a,b;c']}}",
+        [
+            f"{DEV}: clients.spa.redirectUris[0]: must not contain , ;; Entra rejects the "
+            "characters ! $ ' ( ) , ; in redirect URIs"
+        ],
+    ),
+    (
+        "redirect-uri-too-long",
+        "clients: {web: {redirectUris: [https://web.contoso.com/" + "a" * 240 + "]}}",
+        [f"{DEV}: clients.web.redirectUris[0]: is 264 characters long; Entra allows at most 256"],
+    ),
+    (
+        "redirect-uri-duplicate",
+        "clients: {web: {redirectUris: [https://web.contoso.com/cb, https://web.contoso.com/Cb, "
+        "https://web.contoso.com/cb]}}",
+        [
+            f"{DEV}: clients.web.redirectUris[2]: 'https://web.contoso.com/cb' is listed twice; "
+            "list it once"
+        ],
+    ),
+    (
+        "redirect-uri-custom-scheme-on-spa",
+        "clients: {spa: {redirectUris: ['com.contoso.app://callback']}}",
+        [
+            f"{DEV}: clients.spa.redirectUris[0]: uses scheme 'com.contoso.app'; use https, or "
+            "http://localhost or http://127.0.0.1 (any port and path)"
+        ],
+    ),
+    (
+        "scope-with-slash",
+        "fhirServer: {scopes: [user_impersonation, patient/Observation.read]}",
+        [
+            f"{DEV}: fhirServer.scopes[1]: scope value must not contain '/'; write SMART scopes "
+            "with dots, e.g. 'patient.Observation.read' (patient.Observation.read for "
+            "patient/Observation.read)"
+        ],
+    ),
+    (
+        "role-with-space-and-leading-dot",
+        "fhirServer: {appRoles: [globalReader, globalWriter, '.global reader']}",
+        [
+            f"{DEV}: fhirServer.appRoles[2]: role value must not contain spaces",
+            f"{DEV}: fhirServer.appRoles[2]: role value must not start with '.'",
+        ],
+    ),
+    (
+        "scope-too-long",
+        "fhirServer: {scopes: [user_impersonation, " + "s" * 121 + "]}",
+        [
+            f"{DEV}: fhirServer.scopes[1]: scope value is 121 characters long; Entra allows at "
+            "most 120"
+        ],
+    ),
+    (
+        "value-both-role-and-scope",
+        "fhirServer: {appRoles: [globalReader, globalWriter, patient.all.read]}",
+        [
+            f"{BASE_FILE}: fhirServer.scopes[1]: 'patient.all.read' is both an app role and a "
+            "scope; Entra requires a value to be only one of them"
+        ],
+    ),
+    (
+        "roles-differing-only-in-case",
+        "fhirServer: {appRoles: [globalReader, globalWriter, GlobalReader]}",
+        [
+            f"{DEV}: fhirServer.appRoles[2]: 'GlobalReader' differs from 'globalReader' only in "
+            "case; the FHIR server matches roles case-insensitively, so keep one"
+        ],
+    ),
+    (
+        "scopes-without-user-impersonation",
+        "fhirServer: {scopes: [patient.all.read]}\nclients: {web: {scopes: [patient.all.read]}}",
+        [
+            f"{DEV}: fhirServer.scopes: must include 'user_impersonation', the scope clients ask "
+            "for to call the FHIR server as the signed-in user"
+        ],
+    ),
+    (
+        "public-client-with-credential",
+        "clients: {spa: {credential: {type: certificate, certificateFile: x.pem}}}",
+        [
+            f"{DEV}: clients.spa.credential: public clients cannot keep a secret, so they have no "
+            "credential of any kind; remove it, or use kind confidential if the app runs on a "
+            "server"
+        ],
+    ),
+    (
+        "fallback-public-client-on-spa",
+        "clients: {spa: {fallbackPublicClient: true}}",
+        [
+            f"{DEV}: clients.spa.fallbackPublicClient: applies only to platform mobile or desktop "
+            "(native flows such as device code); a spa uses auth code with PKCE"
+        ],
+    ),
+    (
+        "service-with-redirect-uris-and-scopes",
+        "clients: {daemon: {redirectUris: [https://d.contoso.com/], scopes: [user_impersonation]}}",
+        [
+            f"{DEV}: clients.daemon.redirectUris: a service client uses the client-credentials "
+            "flow and has no redirect URIs; remove them, or use kind confidential for a web app",
+            f"{DEV}: clients.daemon.scopes: a service client gets application permissions, never "
+            "delegated scopes; use roles instead",
+        ],
+    ),
+    (
+        "service-without-credential",
+        "clients: {daemon: {credential: null}}",
+        [
+            f"{DEV}: clients.daemon.credential: is required for a service client: add a "
+            "credential of type certificate, federated or secret"
+        ],
+    ),
+    (
+        "confidential-without-redirect-uris",
+        "clients: {web: {redirectUris: []}}",
+        [
+            f"{DEV}: clients.web.redirectUris: a confidential client needs at least one redirect "
+            "URI (https, or http://localhost) for the authorization-code flow; use kind service "
+            "for a daemon"
+        ],
+    ),
+    (
+        "confidential-without-credential",
+        "clients: {web: {credential: null}}",
+        [
+            f"{DEV}: clients.web.credential: is required for a confidential client, which must "
+            "prove itself to redeem authorization codes: add a credential of type certificate, "
+            "federated or secret (or use kind public for an app that cannot keep a secret)"
+        ],
+    ),
+    (
+        "role-not-defined-by-server",
+        "clients: {daemon: {roles: [globalWritr]}}",
+        [
+            f"{DEV}: clients.daemon.roles[0]: role 'globalWritr' is not defined by "
+            "fhirServer.appRoles; allowed: globalReader, globalWriter"
+        ],
+    ),
+    (
+        "scope-not-defined-by-server",
+        "clients: {spa: {scopes: [user.all.read]}}",
+        [
+            f"{DEV}: clients.spa.scopes[0]: scope 'user.all.read' is not defined by "
+            "fhirServer.scopes; allowed: user_impersonation, patient.all.read"
+        ],
+    ),
+    (
+        "assignment-role-not-defined",
+        "assignments:\n  - {principalId: 5e4d3c2b-1a09-4f8e-9d7c-6b5a49382716, principalType: "
+        "Group, roles: [globalAdmin]}",
+        [
+            f"{DEV}: assignments[0].roles[0]: role 'globalAdmin' is not defined by "
+            "fhirServer.appRoles; allowed: globalReader, globalWriter"
+        ],
+    ),
+    (
+        "secret-lifetime-beyond-policy",
+        "policy: {maxSecretLifetimeDays: 90}\nclients: {web: {credential: {rotationDays: 60}}}",
+        [
+            f"{DEV}: clients.web.credential.rotationDays: rotationDays 60 gives each secret a "
+            "lifetime of 120 days (two staggered slots each live two rotation periods), more than "
+            "policy.maxSecretLifetimeDays 90; use at most 45"
+        ],
+    ),
+    (
+        "policy-beyond-entra-ceiling",
+        "policy: {maxSecretLifetimeDays: 800}",
+        [
+            f"{DEV}: policy.maxSecretLifetimeDays: must be at most 730 (Entra's ceiling for a "
+            "client secret: 24 months); got 800"
+        ],
+    ),
+    (
+        "unknown-key-did-you-mean",
+        "fhirServer: {appRole: [globalAdmin]}",
+        [f"{DEV}: fhirServer.appRole: unknown key 'appRole'; did you mean 'appRoles'?"],
+    ),
+    (
+        "snake-case-key",
+        "clients: {web: {redirect_uris: [https://web.contoso.com/x]}}",
+        [
+            f"{DEV}: clients.web.redirect_uris: unknown key 'redirect_uris'; did you mean "
+            "'redirectUris'? (keys are camelCase)"
+        ],
+    ),
+    (
+        "unknown-key-without-match",
+        "tenant: {colour: blue}",
+        [f"{DEV}: tenant.colour: unknown key 'colour'; allowed: id, verifiedDomains"],
+    ),
+    (
+        "roles-on-a-confidential-client",
+        "clients: {web: {roles: [globalReader]}}",
+        [
+            f"{DEV}: clients.web.roles: unknown key 'roles'; confidential and public clients act "
+            "for a signed-in user and get delegated scopes; give users roles with assignments, or "
+            "use kind service for application permissions"
+        ],
+    ),
+    (
+        "unknown-client-kind",
+        "clients: {bot: {kind: robot}}",
+        [
+            f"{DEV}: clients.bot.kind: must be one of 'confidential', 'public', 'service'; got "
+            "'robot'"
+        ],
+    ),
+    (
+        "client-without-kind",
+        "clients: {bot: {roles: [globalReader]}}",
+        [f"{DEV}: clients.bot.kind: is required; one of 'confidential', 'public', 'service'"],
+    ),
+    (
+        "unknown-credential-type",
+        "clients: {daemon: {credential: {type: password}}}",
+        [
+            f"{DEV}: clients.daemon.credential.type: must be one of 'secret', 'certificate', "
+            "'federated'; got 'password'"
+        ],
+    ),
+    (
+        "federated-issuer-http-and-no-subject",
+        "clients: {daemon: {credential: {issuer: 'http://issuer.contoso.com', subject: null}}}",
+        [
+            # `subjects` was never set: the problem goes to the layer that made the credential.
+            f"{BASE_FILE}: clients.daemon.credential.subjects: needs at least one subject "
+            "(subject or subjects)",
+            f"{DEV}: clients.daemon.credential.issuer: must be an https URL, e.g. "
+            "https://token.actions.githubusercontent.com for GitHub Actions",
+        ],
+    ),
+    (
+        "federated-too-many-subjects",
+        "clients: {daemon: {credential: {subjects: ["
+        + ", ".join(f"'repo:contoso/d:environment:e{i}'" for i in range(20))
+        + "]}}}",
+        [
+            f"{DEV}: clients.daemon.credential.subjects: has 21 subjects; Entra allows at most 20 "
+            "federated credentials per application"
+        ],
+    ),
+    (
+        "federated-two-audiences",
+        "clients: {daemon: {credential: {audiences: [api://AzureADTokenExchange, api://other]}}}",
+        [
+            f"{DEV}: clients.daemon.credential.audiences: must hold exactly one audience (got 2); "
+            "the usual value is api://AzureADTokenExchange"
+        ],
+    ),
+    (
+        "owner-not-a-guid",
+        "owners: [alice@contoso.com]",
+        [
+            f"{DEV}: owners[0]: 'alice@contoso.com' is not an object id; use the GUID of a user "
+            "or service principal, e.g. 00000000-0000-0000-0000-000000000000"
+        ],
+    ),
+    (
+        "pinned-id-for-undefined-role-and-duplicate-id",
+        "fhirServer:\n  ids:\n    roles: {globalAdmin: 2d6c3a91-8e4b-4f1a-b7c2-5d9e0f1a2b3c, "
+        "globalReader: 7f3e2d1c-0b9a-4c8d-a7e6-f5d4c3b2a190}\n"
+        "    scopes: {user_impersonation: 7f3e2d1c-0b9a-4c8d-a7e6-f5d4c3b2a190}",
+        [
+            f"{DEV}: fhirServer.ids.roles.globalAdmin: pins the id of 'globalAdmin', which "
+            "fhirServer.appRoles does not define; defined: globalReader, globalWriter",
+            f"{DEV}: fhirServer.ids.scopes.user_impersonation: id "
+            "7f3e2d1c-0b9a-4c8d-a7e6-f5d4c3b2a190 is already pinned for role 'globalReader'; "
+            "every role and scope needs its own id",
+        ],
+    ),
+    (
+        "wrong-types",
+        "naming: {prefix: 5}\nclients: {web: {adminConsent: maybe, credential: {rotationDays: "
+        "ninety}}}",
+        [
+            f"{DEV}: naming.prefix: must be text; got 5",
+            f"{DEV}: clients.web.adminConsent: must be true or false; got 'maybe'",
+            f"{DEV}: clients.web.credential.rotationDays: must be a whole number; got 'ninety'",
+        ],
+    ),
+    (
+        "ahds-roles-are-rbac-names",
+        AHDS + "clients:\n  web: {scopes: [user_impersonation, patient.all.read]}\n"
+        "  daemon: {roles: [globalWriter]}",
+        [
+            f"{DEV}: clients.web.scopes[1]: 'patient.all.read' is not a scope of kind ahds; "
+            "allowed: user_impersonation",
+            f"{DEV}: clients.daemon.roles[0]: 'globalWriter' is not a FHIR RBAC role; allowed: "
+            "FHIR Data Reader, FHIR Data Writer, FHIR Data Contributor, FHIR Data Exporter, "
+            "FHIR Data Importer, FHIR Data Converter, FHIR SMART User, FHIR Data Bulk Operator",
+        ],
+    ),
+    (
+        "ahds-url-and-app-roles",
+        AHDS.replace("appRoles: null", "appRoles: [globalReader]").replace(
+            "contoso-fhir.fhir", "fhir.contoso"
+        )
+        + "clients: {daemon: {roles: [FHIR Data Writer]}}",
+        [
+            f"{DEV}: fhirServer.url: must be the FHIR service URL "
+            "https://<workspace>-<service>.fhir.azurehealthcareapis.com (workspace and service: "
+            "3-24 lowercase letters and digits)",
+            f"{DEV}: fhirServer.appRoles: must be empty for kind ahds: the Azure Health Data "
+            "Services resource application belongs to Microsoft; give clients FHIR RBAC roles "
+            "with roles or assignments",
+        ],
+    ),
+    (
+        "environment-set-in-yaml",
+        "environment: prod",
+        [f"{DEV}: environment: is set by --environment, not in a config file; remove it"],
+    ),
+]
+
+
+@pytest.fixture
+def config(tmp_path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config" / "environments").mkdir(parents=True)
+    (tmp_path / "config" / "base.yaml").write_text(BASE)
+    return Path("config")
+
+
+def test_the_table_is_large_enough():
+    assert len(CASES) >= 25
+    assert len({case[0] for case in CASES}) == len(CASES)
+
+
+def test_the_base_alone_is_valid(config):
+    (config / "environments" / "dev.yaml").write_text("")
+    assert load_spec(config, environment="dev").fhir_server.kind == "oss"
+
+
+@pytest.mark.parametrize(("overlay", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input(config, overlay, expected):
+    (config / "environments" / "dev.yaml").write_text(textwrap.dedent(overlay) + "\n")
+    with pytest.raises(ConfigError) as excinfo:
+        load_spec(config, environment="dev")
+    assert [str(p) for p in excinfo.value.problems] == expected
+    assert str(excinfo.value) == "\n".join(expected)

@@ -1,0 +1,255 @@
+"""What the three client kinds share: the registration, its service principal, API permissions,
+admin consent, app role assignments and the credential. Each kind is a thin subclass that says
+which platform its redirect URIs go on and which of these parts it uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_azuread as azuread
+
+from components.credentials import ClientCredential, ClientCredentialArgs, CredentialContext
+from components.fhir_resource_app import FhirResourceApp
+from fhir_apps.spec.model import Credential, ImportIds
+
+__all__ = ["ClientArgs", "ClientComponent", "Platform"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientArgs:
+    """Inputs every client kind takes.
+
+    display_name: the application's display name (unique in the tenant).
+    owners: object ids owning the application and its service principal, sorted.
+    resource: the FHIR resource app the client calls.
+    tenant_id: the tenant (only for the client's registered outputs).
+    import_ids: ids of an existing registration to adopt (`import`), if any.
+    """
+
+    display_name: str
+    owners: pulumi.Input[Sequence[str]]
+    resource: FhirResourceApp
+    tenant_id: pulumi.Input[str]
+    import_ids: ImportIds = field(default_factory=ImportIds)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Platform:
+    """Where a client's redirect URIs go, and the parts of a client it uses."""
+
+    web_redirect_uris: tuple[str, ...] = ()
+    spa_redirect_uris: tuple[str, ...] = ()
+    public_client_redirect_uris: tuple[str, ...] = ()
+    fallback_public_client: bool = False
+    homepage_url: str | None = None
+    logout_url: str | None = None
+
+
+class ClientComponent(pulumi.ComponentResource):
+    """Base of ConfidentialClient, PublicClient and ServiceClient (not used on its own).
+
+    Outputs:
+        client_id: the application's appId (MSAL's `clientId`).
+        application_object_id: the application's object id.
+        service_principal_object_id: its service principal's object id.
+        redirect_uris: all redirect URIs, sorted.
+        scope: the scope string to request (`<audience>/.default`, or delegated scopes).
+        client_secret: the current secret, marked secret (secret credentials only, else None).
+        secret_expires_on: the current secret's end date (secret credentials only, else None).
+    """
+
+    client_id: pulumi.Output[str]
+    application_object_id: pulumi.Output[str]
+    service_principal_object_id: pulumi.Output[str]
+    redirect_uris: list[str]
+    scope: str
+    client_secret: pulumi.Output[str] | None
+    secret_expires_on: str | None
+
+    def __init__(
+        self,
+        type_token: str,
+        name: str,
+        args: ClientArgs,
+        opts: pulumi.ResourceOptions | None,
+        *,
+        platform: Platform,
+        scopes: Sequence[str] = (),
+        roles: Sequence[str] = (),
+        admin_consent: bool = False,
+        credential: Credential | None = None,
+        credential_context: CredentialContext | None = None,
+        scope: str,
+    ) -> None:
+        super().__init__(type_token, name, None, opts)
+        resource = args.resource
+        scopes = tuple(sorted(set(scopes)))
+        # App roles exist only on the open-source server's app; managed FHIR services grant
+        # daemons access with Azure RBAC at the service scope (a separate component's job).
+        roles = tuple(sorted(set(roles))) if resource.kind == "oss" else ()
+        self.redirect_uris = sorted(
+            {
+                *platform.web_redirect_uris,
+                *platform.spa_redirect_uris,
+                *platform.public_client_redirect_uris,
+            }
+        )
+        self.scope = scope
+
+        app = self._create_application(name, args, platform, scopes, roles)
+        service_principal = azuread.ServicePrincipal(
+            f"{name}-sp",
+            azuread.ServicePrincipalArgs(client_id=app.client_id, owners=args.owners),
+            opts=pulumi.ResourceOptions(parent=self, import_=args.import_ids.service_principal),
+        )
+        if admin_consent and scopes:
+            self._create_admin_consent(name, service_principal, resource, scopes)
+        for role in roles:
+            self._create_role_assignment(name, service_principal, resource, role)
+        self.client_secret = None
+        self.secret_expires_on = None
+        if credential is not None:
+            if credential_context is None:
+                raise ValueError(f"{name}: a credential needs a CredentialContext")
+            self._create_credential(name, app, credential, credential_context)
+
+        self.client_id = app.client_id
+        self.application_object_id = app.object_id
+        self.service_principal_object_id = service_principal.object_id
+        self.register_outputs(
+            {
+                "client_id": self.client_id,
+                "application_object_id": self.application_object_id,
+                "service_principal_object_id": self.service_principal_object_id,
+                "redirect_uris": self.redirect_uris,
+                "scope": self.scope,
+                "client_secret": self.client_secret,
+                "secret_expires_on": self.secret_expires_on,
+            }
+        )
+
+    def _create_application(
+        self,
+        name: str,
+        args: ClientArgs,
+        platform: Platform,
+        scopes: tuple[str, ...],
+        roles: tuple[str, ...],
+    ) -> azuread.Application:
+        resource = args.resource
+        return azuread.Application(
+            f"{name}-app",
+            azuread.ApplicationArgs(
+                display_name=args.display_name,
+                sign_in_audience="AzureADMyOrg",
+                owners=args.owners,
+                prevent_duplicate_names=True,
+                fallback_public_client_enabled=platform.fallback_public_client,
+                # Implicit grant is off on every client kind, also on one adopted from the
+                # portal with it on: auth code (+ PKCE) replaces it everywhere.
+                web=azuread.ApplicationWebArgs(
+                    redirect_uris=sorted(set(platform.web_redirect_uris)),
+                    homepage_url=platform.homepage_url,
+                    logout_url=platform.logout_url,
+                    implicit_grant=azuread.ApplicationWebImplicitGrantArgs(
+                        access_token_issuance_enabled=False, id_token_issuance_enabled=False
+                    ),
+                ),
+                single_page_application=azuread.ApplicationSinglePageApplicationArgs(
+                    redirect_uris=sorted(set(platform.spa_redirect_uris))
+                ),
+                public_client=azuread.ApplicationPublicClientArgs(
+                    redirect_uris=sorted(set(platform.public_client_redirect_uris))
+                ),
+                required_resource_accesses=pulumi.Output.all(
+                    resource.client_id, resource.scope_ids, resource.role_ids
+                ).apply(lambda ids: _required_resource_accesses(*ids, scopes, roles)),
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                import_=args.import_ids.application,
+                # A replacement would briefly need two apps with one display name, which
+                # prevent_duplicate_names refuses: delete the old one first.
+                delete_before_replace=True,
+            ),
+        )
+
+    def _create_admin_consent(
+        self,
+        name: str,
+        service_principal: azuread.ServicePrincipal,
+        resource: FhirResourceApp,
+        scopes: tuple[str, ...],
+    ) -> None:
+        azuread.ServicePrincipalDelegatedPermissionGrant(
+            f"{name}-consent",
+            azuread.ServicePrincipalDelegatedPermissionGrantArgs(
+                service_principal_object_id=service_principal.object_id,
+                resource_service_principal_object_id=resource.service_principal_object_id,
+                claim_values=list(scopes),
+                # No user_object_id: consent on behalf of all users (tenant-wide admin consent).
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _create_role_assignment(
+        self,
+        name: str,
+        service_principal: azuread.ServicePrincipal,
+        resource: FhirResourceApp,
+        role: str,
+    ) -> None:
+        azuread.AppRoleAssignment(
+            f"{name}-role-{role}",
+            azuread.AppRoleAssignmentArgs(
+                app_role_id=resource.role_ids.apply(lambda role_ids: _lookup(role_ids, role)),
+                principal_object_id=service_principal.object_id,
+                resource_object_id=resource.service_principal_object_id,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _create_credential(
+        self,
+        name: str,
+        app: azuread.Application,
+        credential: Credential,
+        context: CredentialContext,
+    ) -> None:
+        component = ClientCredential(
+            f"{name}-credential",
+            ClientCredentialArgs(application_id=app.id, credential=credential, context=context),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.client_secret = component.client_secret
+        self.secret_expires_on = component.secret_expires_on
+
+
+def _required_resource_accesses(
+    resource_app_id: str,
+    scope_ids: dict[str, str],
+    role_ids: dict[str, str],
+    scopes: tuple[str, ...],
+    roles: tuple[str, ...],
+) -> list[dict[str, Any]]:
+    """The API permissions block: delegated scopes as `Scope`, app roles as `Role`, sorted."""
+    accesses = [{"id": _lookup(scope_ids, s), "type": "Scope"} for s in scopes]
+    accesses += [{"id": _lookup(role_ids, r), "type": "Role"} for r in roles]
+    if not accesses:
+        return []
+    accesses.sort(key=lambda access: (access["id"], access["type"]))
+    return [{"resource_app_id": resource_app_id, "resource_accesses": accesses}]
+
+
+def _lookup(ids: dict[str, str], value: str) -> str:
+    try:
+        return ids[value]
+    except KeyError:
+        raise ValueError(
+            f"{value!r} is not defined on the FHIR resource app (defined: "
+            f"{', '.join(sorted(ids)) or 'none'})"
+        ) from None

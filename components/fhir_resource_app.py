@@ -1,0 +1,229 @@
+"""The FHIR API as Entra sees it: the resource application whose audience tokens carry.
+
+For the open-source server (`oss`) this component creates the application (identifier URI = the
+server URL, delegated scopes, app roles) and its service principal. For the managed services
+(`ahds`, `azure-api-for-fhir`) Entra already holds the first-party "Azure Healthcare APIs"
+application: it is looked up, never created, and its scope ids are read from the tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_azuread as azuread
+
+from fhir_apps import ids
+from fhir_apps.endpoints import authority
+from fhir_apps.fhir_constants import AZURE_HEALTHCARE_APIS_APP_ID
+from fhir_apps.spec.model import FhirServer, FhirServerKind
+
+__all__ = ["FhirResourceApp", "FhirResourceAppArgs", "server_audience"]
+
+TYPE = "fhir-apps:fhir_resource_app:FhirResourceApp"
+
+# Who may be assigned an app role of the FHIR API: daemons (service principals) and people.
+ALLOWED_MEMBER_TYPES = ("Application", "User")
+
+
+def server_audience(server: FhirServer) -> str:
+    """The token audience of `server` (`FhirServer.audience()`); ValueError when it has none."""
+    audience = server.audience()
+    if audience is None:
+        # The config rules report this first, with the file; this keeps the component honest.
+        raise ValueError(
+            f"fhirServer.url: required for kind {server.kind!r} unless the stack deploys the "
+            "service (it is the token audience)"
+        )
+    return audience
+
+
+@dataclass(frozen=True, kw_only=True)
+class FhirResourceAppArgs:
+    """Inputs of FhirResourceApp.
+
+    server: the spec's `fhirServer` (kind, URL, scopes, roles, pinned ids, import ids).
+    display_name: the resource application's display name (oss only).
+    owners: object ids owning the application and service principal, sorted (oss only).
+    tenant_id: the tenant whose authority issues the tokens.
+    protect: Pulumi `protect` on the application and its service principal (oss only); set for
+        environments marked `protected`, where deleting the API would cut off every client.
+    """
+
+    server: FhirServer
+    display_name: str
+    owners: pulumi.Input[Sequence[str]]
+    tenant_id: pulumi.Input[str]
+    protect: bool = False
+
+
+class FhirResourceApp(pulumi.ComponentResource):
+    """The resource application of the FHIR server and its service principal.
+
+    Outputs:
+        audience: the token audience (identifier URI); also the prefix of every scope string.
+        authority: `https://login.microsoftonline.com/<tenant>`.
+        client_id: the resource application's appId (the first-party appId for managed kinds).
+        service_principal_object_id: object id of its service principal in this tenant.
+        scope_ids: `{scope value: id}` for the scopes of the spec.
+        role_ids: `{role value: id}` for the app roles (empty for managed kinds: they use RBAC).
+    """
+
+    audience: str
+    authority: pulumi.Output[str]
+    client_id: pulumi.Output[str]
+    service_principal_object_id: pulumi.Output[str]
+    scope_ids: pulumi.Output[dict[str, str]]
+    role_ids: pulumi.Output[dict[str, str]]
+
+    def __init__(
+        self, name: str, args: FhirResourceAppArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        self.kind: FhirServerKind = args.server.kind
+        self.audience = server_audience(args.server)
+        if args.server.kind == "oss":
+            self._create_resource_app(name, args)
+        else:
+            self._look_up_first_party(args)
+        self.authority = pulumi.Output.from_input(args.tenant_id).apply(authority)
+        self.register_outputs(
+            {
+                "audience": self.audience,
+                "authority": self.authority,
+                "client_id": self.client_id,
+                "service_principal_object_id": self.service_principal_object_id,
+                "scope_ids": self.scope_ids,
+                "role_ids": self.role_ids,
+            }
+        )
+
+    def _create_resource_app(self, name: str, args: FhirResourceAppArgs) -> None:
+        server = args.server
+        scope_ids = ids.ids_for("scope", self.audience, server.scopes, server.ids.scopes)
+        role_ids = ids.ids_for("role", self.audience, server.app_roles, server.ids.roles)
+        label = args.display_name
+        app = azuread.Application(
+            f"{name}-app",
+            azuread.ApplicationArgs(
+                display_name=args.display_name,
+                sign_in_audience="AzureADMyOrg",
+                # Managed inline only: never together with ApplicationIdentifierUri (it would
+                # fight this list and Entra loses one of them: pulumi-azuread #1036).
+                identifier_uris=[self.audience],
+                api=azuread.ApplicationApiArgs(
+                    requested_access_token_version=server.access_token_version,
+                    oauth2_permission_scopes=[
+                        _scope(value, scope_id, label, self.audience)
+                        for value, scope_id in scope_ids.items()
+                    ],
+                ),
+                app_roles=[
+                    _role(value, role_id, label, self.audience)
+                    for value, role_id in role_ids.items()
+                ],
+                # An API signs no one in itself; keep the web platform's implicit grant off.
+                web=azuread.ApplicationWebArgs(
+                    implicit_grant=azuread.ApplicationWebImplicitGrantArgs(
+                        access_token_issuance_enabled=False, id_token_issuance_enabled=False
+                    )
+                ),
+                owners=args.owners,
+                prevent_duplicate_names=True,
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,
+                import_=server.import_ids.application,
+                # A replacement would create a second app with the same display name
+                # (prevent_duplicate_names refuses) and the same identifier URI (Entra refuses).
+                delete_before_replace=True,
+            ),
+        )
+        service_principal = azuread.ServicePrincipal(
+            f"{name}-sp",
+            azuread.ServicePrincipalArgs(
+                client_id=app.client_id,
+                # The open-source server authorizes by the `roles` claim only, so a principal
+                # without an app role would be refused anyway; refusing the token at Entra is
+                # earlier and shows up in the sign-in logs.
+                app_role_assignment_required=True,
+                owners=args.owners,
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, import_=server.import_ids.service_principal
+            ),
+        )
+        self.client_id = app.client_id
+        self.service_principal_object_id = service_principal.object_id
+        self.scope_ids = pulumi.Output.from_input(scope_ids)
+        self.role_ids = pulumi.Output.from_input(role_ids)
+
+    def _look_up_first_party(self, args: FhirResourceAppArgs) -> None:
+        # The azure-api-for-fhir retirement warning comes from the spec loader, with the file.
+        first_party = azuread.get_service_principal_output(
+            client_id=AZURE_HEALTHCARE_APIS_APP_ID, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        wanted = tuple(sorted(set(args.server.scopes)))
+        self.client_id = pulumi.Output.from_input(AZURE_HEALTHCARE_APIS_APP_ID)
+        self.service_principal_object_id = first_party.object_id
+        self.scope_ids = first_party.oauth2_permission_scopes.apply(
+            lambda scopes: _published_scope_ids(scopes, wanted)
+        )
+        # Managed FHIR services authorize with Azure RBAC, not app roles.
+        self.role_ids = pulumi.Output.from_input({})
+
+
+def _scope(
+    value: str, scope_id: str, server: str, audience: str
+) -> azuread.ApplicationApiOauth2PermissionScopeArgs:
+    # Consent texts name the server and its audience: an admin consenting in a tenant with
+    # several FHIR servers must see which one the permission opens.
+    action = "call" if value == "user_impersonation" else f"use {value} on"
+    title = (
+        f"Access {server} as the signed-in user"
+        if value == "user_impersonation"
+        else f"{value} on {server}"
+    )
+    allows = f"Allows the app to {action} the FHIR server {server} ({audience})"
+    return azuread.ApplicationApiOauth2PermissionScopeArgs(
+        id=scope_id,
+        value=value,
+        type="User",
+        enabled=True,
+        admin_consent_display_name=title,
+        admin_consent_description=f"{allows} on behalf of the signed-in user.",
+        user_consent_display_name=title,
+        user_consent_description=f"{allows} on your behalf.",
+    )
+
+
+def _role(value: str, role_id: str, server: str, audience: str) -> azuread.ApplicationAppRoleArgs:
+    return azuread.ApplicationAppRoleArgs(
+        id=role_id,
+        value=value,
+        display_name=value,
+        description=f"{value} on the FHIR server {server} ({audience})",
+        allowed_member_types=list(ALLOWED_MEMBER_TYPES),
+        enabled=True,
+    )
+
+
+def _published_scope_ids(scopes: Sequence[Any], wanted: tuple[str, ...]) -> dict[str, str]:
+    """`{value: id}` of the first-party scopes the spec asks for; a missing one is an error."""
+    published = {_field(scope, "value"): _field(scope, "id") for scope in scopes or ()}
+    missing = [value for value in wanted if value not in published]
+    if missing:
+        raise ValueError(
+            f"fhirServer.scopes: {', '.join(missing)} not published by the Azure Healthcare APIs "
+            f"service principal ({AZURE_HEALTHCARE_APIS_APP_ID}) in this tenant; it publishes "
+            f"{', '.join(sorted(published)) or 'no scopes'}"
+        )
+    return {value: published[value] for value in wanted}
+
+
+def _field(item: Any, key: str) -> str:
+    # Invoke results arrive as typed objects from the SDK, as plain dicts from some mocks.
+    return str(item[key] if isinstance(item, dict) else getattr(item, key))

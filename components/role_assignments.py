@@ -1,0 +1,75 @@
+"""App roles of the FHIR API for people, groups and service principals named in the config."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azuread as azuread
+
+from components.fhir_resource_app import FhirResourceApp
+from fhir_apps.spec.model import Assignment
+
+__all__ = ["RoleAssignments", "RoleAssignmentsArgs"]
+
+TYPE = "fhir-apps:role_assignments:RoleAssignments"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoleAssignmentsArgs:
+    """Inputs of RoleAssignments.
+
+    resource: the FHIR resource app (kind `oss`): its service principal and role ids.
+    assignments: the spec's `assignments` (principal id and type, role values).
+    """
+
+    resource: FhirResourceApp
+    assignments: Sequence[Assignment]
+
+
+class RoleAssignments(pulumi.ComponentResource):
+    """One AppRoleAssignment `<name>-<principalId>-<role>` per principal and role.
+
+    Children are named from the principal id and the role value, never from list positions, so
+    reordering or removing one assignment touches nothing else.
+
+    Outputs:
+        count: how many assignments exist.
+    """
+
+    count: int
+
+    def __init__(
+        self, name: str, args: RoleAssignmentsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        if args.resource.kind != "oss":
+            raise ValueError(
+                "assignments: app role assignments exist only for kind 'oss'; managed FHIR "
+                "services grant access with Azure RBAC"
+            )
+        super().__init__(TYPE, name, None, opts)
+        pairs = sorted({(str(a.principal_id), role) for a in args.assignments for role in a.roles})
+        for principal_id, role in pairs:
+            azuread.AppRoleAssignment(
+                f"{name}-{principal_id}-{role}",
+                azuread.AppRoleAssignmentArgs(
+                    app_role_id=args.resource.role_ids.apply(
+                        lambda role_ids, role=role: _role_id(role_ids, role)
+                    ),
+                    principal_object_id=principal_id,
+                    resource_object_id=args.resource.service_principal_object_id,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.count = len(pairs)
+        self.register_outputs({"count": self.count})
+
+
+def _role_id(role_ids: dict[str, str], role: str) -> str:
+    if role not in role_ids:
+        raise ValueError(
+            f"assignments: role {role!r} is not an app role of the FHIR server "
+            f"(defined: {', '.join(sorted(role_ids)) or 'none'})"
+        )
+    return role_ids[role]

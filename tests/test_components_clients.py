@@ -1,0 +1,292 @@
+"""ConfidentialClient, PublicClient and ServiceClient under mocks: exact inputs per kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.confidential_client import ConfidentialClient
+from components.public_client import PublicClient
+from components.service_client import ServiceClient
+from fhir_apps.fhir_constants import AZURE_HEALTHCARE_APIS_APP_ID
+from fhir_apps.ids import derived_id
+from fhir_apps.render.engine import RecordingMonitor
+from tests.component_helpers import (
+    APPLICATION,
+    CREDENTIAL_TYPES,
+    DEPLOYER,
+    GRANT,
+    OWNER,
+    ROLE_ASSIGNMENT,
+    ahds_server,
+    make_spec,
+    run_build,
+    urn_msg,
+)
+
+AUDIENCE = "https://fhir-dev.contoso.com"
+CLIENT_OWNER = "44444444-4444-4444-8444-444444444444"
+IMPLICIT_OFF = {"accessTokenIssuanceEnabled": False, "idTokenIssuanceEnabled": False}
+
+
+def _scope_id(value: str) -> str:
+    return derived_id("scope", AUDIENCE, value)
+
+
+def _role_id(value: str) -> str:
+    return derived_id("role", AUDIENCE, value)
+
+
+def _accesses(*entries: tuple[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "resourceAppId": "<clientId of fhir-server>",
+            "resourceAccesses": [{"id": i, "type": t} for i, t in sorted(entries)],
+        }
+    ]
+
+
+CLIENTS: dict[str, Any] = {
+    "portal": {
+        "kind": "confidential",
+        "redirectUris": ["https://portal.contoso.com/b", "https://portal.contoso.com/a"],
+        "homepageUrl": "https://portal.contoso.com/",
+        "scopes": ["user_impersonation", "patient.all.read"],
+        "adminConsent": True,
+        "owners": [CLIENT_OWNER],
+        "credential": {"type": "secret", "rotationDays": 90},
+    },
+    "spa": {
+        "kind": "public",
+        "platform": "spa",
+        "redirectUris": ["https://spa.contoso.com/", "http://localhost:3000/"],
+        "scopes": ["user_impersonation"],
+    },
+    "mobile": {
+        "kind": "public",
+        "platform": "mobile",
+        "redirectUris": ["msauth.com.contoso.app://auth", "http://localhost"],
+        "scopes": ["patient.all.read", "user_impersonation"],
+        "fallbackPublicClient": True,
+    },
+    "desktop": {"kind": "public", "platform": "desktop", "redirectUris": ["http://localhost"]},
+    "ingest": {
+        "kind": "service",
+        "roles": ["globalWriter", "globalReader"],
+        "credential": {"type": "federated", "issuer": "https://issuer.example", "subject": "s"},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def run() -> Any:
+    return run_build(make_spec(clients=CLIENTS))
+
+
+def _children(run: Any, key: str, type_: str) -> list[Any]:
+    return [r for r in run.of_type(type_).values() if r.name.startswith(f"{key}-")]
+
+
+def test_confidential_client_has_exact_inputs(run: Any) -> None:
+    app = run.named("portal-app")
+    assert app.inputs == {
+        "displayName": "fhir-dev-portal",
+        "signInAudience": "AzureADMyOrg",
+        "owners": sorted([OWNER, CLIENT_OWNER, DEPLOYER]),
+        "preventDuplicateNames": True,
+        "fallbackPublicClientEnabled": False,
+        "web": {
+            "redirectUris": ["https://portal.contoso.com/a", "https://portal.contoso.com/b"],
+            "homepageUrl": "https://portal.contoso.com/",
+            "implicitGrant": IMPLICIT_OFF,
+        },
+        "singlePageApplication": {"redirectUris": []},
+        "publicClient": {"redirectUris": []},
+        "requiredResourceAccesses": _accesses(
+            (_scope_id("patient.all.read"), "Scope"), (_scope_id("user_impersonation"), "Scope")
+        ),
+    }, urn_msg(app)
+    assert run.delete_before_replace[app.urn], urn_msg(app)
+    sp = run.named("portal-sp")
+    assert sp.inputs == {
+        "clientId": "<clientId of portal>",
+        "owners": sorted([OWNER, CLIENT_OWNER, DEPLOYER]),
+    }, urn_msg(sp)
+
+
+def test_admin_consent_grants_sorted_scopes_to_the_resource_sp(run: Any) -> None:
+    (grant,) = run.of_type(GRANT).values()
+    assert grant.name == "portal-consent", urn_msg(grant)
+    assert grant.inputs == {
+        "claimValues": ["patient.all.read", "user_impersonation"],
+        "resourceServicePrincipalObjectId": "<objectId of fhir-server-sp>",
+        "servicePrincipalObjectId": "<objectId of portal-sp>",
+    }, urn_msg(grant)
+
+
+def test_spa_redirect_uris_go_on_the_spa_platform(run: Any) -> None:
+    app = run.named("spa-app")
+    assert app.inputs["singlePageApplication"] == {
+        "redirectUris": ["http://localhost:3000/", "https://spa.contoso.com/"]
+    }, urn_msg(app)
+    assert app.inputs["web"] == {"redirectUris": [], "implicitGrant": IMPLICIT_OFF}, urn_msg(app)
+    assert app.inputs["publicClient"] == {"redirectUris": []}, urn_msg(app)
+    assert app.inputs["fallbackPublicClientEnabled"] is False, urn_msg(app)
+
+
+@pytest.mark.parametrize(("key", "fallback"), [("mobile", True), ("desktop", False)])
+def test_native_redirect_uris_go_on_public_client(run: Any, key: str, fallback: bool) -> None:
+    app = run.named(f"{key}-app")
+    uris = sorted(CLIENTS[key]["redirectUris"])
+    assert app.inputs["publicClient"] == {"redirectUris": uris}, urn_msg(app)
+    assert app.inputs["singlePageApplication"] == {"redirectUris": []}, urn_msg(app)
+    assert app.inputs["web"] == {"redirectUris": [], "implicitGrant": IMPLICIT_OFF}, urn_msg(app)
+    assert app.inputs["fallbackPublicClientEnabled"] is fallback, urn_msg(app)
+
+
+def test_implicit_grant_is_off_on_every_application(run: Any) -> None:
+    for app in run.of_type(APPLICATION).values():
+        assert app.inputs["web"]["implicitGrant"] == IMPLICIT_OFF, urn_msg(app)
+
+
+@pytest.mark.parametrize("key", ["spa", "mobile", "desktop"])
+def test_public_clients_have_no_credential_of_any_kind(run: Any, key: str) -> None:
+    for type_ in CREDENTIAL_TYPES:
+        assert _children(run, key, type_) == [], f"{key}: {type_}"
+    assert "password" not in run.named(f"{key}-app").inputs
+    assert key not in run.raw_outputs["clientSecrets"]["value"]
+
+
+def test_a_public_client_with_a_credential_is_refused() -> None:
+    clients = {"spa": {**CLIENTS["spa"], "credential": {"type": "secret"}}}
+    with pytest.raises(ValueError, match=r"^clients.spa.credential: public clients cannot keep"):
+        run_build(make_spec(clients=clients))
+
+
+def test_service_client_has_roles_no_redirect_uris_and_assignments(run: Any) -> None:
+    app = run.named("ingest-app")
+    assert app.inputs["web"] == {"redirectUris": [], "implicitGrant": IMPLICIT_OFF}, urn_msg(app)
+    assert app.inputs["singlePageApplication"] == {"redirectUris": []}, urn_msg(app)
+    assert app.inputs["publicClient"] == {"redirectUris": []}, urn_msg(app)
+    assert app.inputs["requiredResourceAccesses"] == _accesses(
+        (_role_id("globalReader"), "Role"), (_role_id("globalWriter"), "Role")
+    ), urn_msg(app)
+    assignments = {r.name: r for r in _children(run, "ingest", ROLE_ASSIGNMENT)}
+    assert sorted(assignments) == ["ingest-role-globalReader", "ingest-role-globalWriter"]
+    for role in ("globalReader", "globalWriter"):
+        assignment = assignments[f"ingest-role-{role}"]
+        assert assignment.inputs == {
+            "appRoleId": _role_id(role),
+            "principalObjectId": "<objectId of ingest-sp>",
+            "resourceObjectId": "<objectId of fhir-server-sp>",
+        }, urn_msg(assignment)
+    assert _children(run, "ingest", GRANT) == []
+
+
+@pytest.mark.parametrize("field", ["redirectUris", "scopes"])
+def test_a_service_client_with_delegated_parts_is_refused(field: str) -> None:
+    clients = {"ingest": {**CLIENTS["ingest"], field: ["https://x.contoso.com/"]}}
+    with pytest.raises(ValueError, match=rf"^clients.ingest.{field}: a service client uses"):
+        run_build(make_spec(clients=clients))
+
+
+def test_client_outputs_are_what_msal_needs(run: Any) -> None:
+    clients = run.outputs["clients"]
+    assert sorted(clients) == ["desktop", "ingest", "mobile", "portal", "spa"]
+    common = {
+        "tenantId": "<tenantId>",
+        "authority": "https://login.microsoftonline.com/<tenantId>",
+        "tokenEndpoint": "https://login.microsoftonline.com/<tenantId>/oauth2/v2.0/token",
+    }
+    assert clients["portal"] == {
+        **common,
+        "kind": "confidential",
+        "clientId": "<clientId of portal>",
+        "scope": f"{AUDIENCE}/patient.all.read {AUDIENCE}/user_impersonation",
+        "redirectUris": ["https://portal.contoso.com/a", "https://portal.contoso.com/b"],
+        "credentialType": "secret",
+        "secretExpiresOn": "2025-09-22",
+    }
+    assert clients["ingest"] == {
+        **common,
+        "kind": "service",
+        "clientId": "<clientId of ingest>",
+        "scope": f"{AUDIENCE}/.default",
+        "redirectUris": [],
+        "credentialType": "federated",
+    }
+    assert clients["spa"]["scope"] == f"{AUDIENCE}/user_impersonation"
+    assert clients["spa"]["credentialType"] is None
+    assert clients["desktop"]["scope"] == ""
+
+
+def test_disabled_clients_are_left_out() -> None:
+    clients = {**CLIENTS, "spa": {**CLIENTS["spa"], "enabled": False}}
+    run = run_build(make_spec(clients=clients))
+    assert "spa" not in run.outputs["clients"]
+    assert not [r for r in run.resources.values() if r.name.startswith("spa")]
+
+
+def test_client_import_ids_are_passed_as_import() -> None:
+    import_ids = {"application": "/applications/abc", "servicePrincipal": "/servicePrincipals/def"}
+    clients = {"spa": {**CLIENTS["spa"], "importIds": import_ids}}
+    run = run_build(make_spec(clients=clients))
+    assert run.named("spa-app").import_id == "/applications/abc"
+    assert run.named("spa-sp").import_id == "/servicePrincipals/def"
+
+
+def test_clients_of_a_managed_server_use_the_looked_up_scope() -> None:
+    clients = {
+        "portal": {**CLIENTS["portal"], "scopes": ["user_impersonation"]},
+        "ingest": {**CLIENTS["ingest"], "roles": ["FHIR Data Writer"]},
+    }
+    run = run_build(make_spec(fhirServer=ahds_server(), clients=clients))
+    app = run.named("portal-app")
+    assert app.inputs["requiredResourceAccesses"] == [
+        {
+            "resourceAppId": AZURE_HEALTHCARE_APIS_APP_ID,
+            "resourceAccesses": [
+                {"id": "<id of user_impersonation on Azure Healthcare APIs>", "type": "Scope"}
+            ],
+        }
+    ], urn_msg(app)
+    grant = run.named("portal-consent")
+    assert grant.inputs["resourceServicePrincipalObjectId"] == (
+        "<objectId of Azure Healthcare APIs>"
+    ), urn_msg(grant)
+    # RBAC roles are granted at the FHIR service scope, not as app roles.
+    ingest = run.named("ingest-app")
+    assert ingest.inputs["requiredResourceAccesses"] == [], urn_msg(ingest)
+    assert run.of_type(ROLE_ASSIGNMENT) == {}
+    assert run.outputs["clients"]["ingest"]["scope"] == (
+        "https://ws-fhir.fhir.azurehealthcareapis.com/.default"
+    )
+
+
+def test_client_kinds_have_their_own_type_tokens(run: Any) -> None:
+    types = {r.name: r.type for r in run.resources.values() if not r.type.startswith("azuread")}
+    assert types["portal"] == "fhir-apps:confidential_client:ConfidentialClient"
+    assert types["spa"] == "fhir-apps:public_client:PublicClient"
+    assert types["ingest"] == "fhir-apps:service_client:ServiceClient"
+    assert types["portal-credential"] == "fhir-apps:credentials:ClientCredential"
+    assert issubclass(ConfidentialClient, pulumi.ComponentResource)
+    assert {PublicClient.__mro__[1], ServiceClient.__mro__[1]} == {ConfidentialClient.__mro__[1]}
+
+
+@pulumi.runtime.test
+def test_shared_fixture_sees_the_client_outputs(pulumi_mocks: RecordingMonitor) -> Any:
+    # The shared conftest fixture, with assertions inside apply (they run under runtime.test).
+    from components.stack import build
+    from tests.component_helpers import CONFIG_DIR, TODAY
+
+    outputs = build(make_spec(clients=CLIENTS), today=TODAY, config_dir=CONFIG_DIR)
+
+    def check(args: list[Any]) -> None:
+        client_id, secret = args
+        assert client_id == "<clientId of portal>"
+        assert secret.startswith("MOCKSECRET-")
+
+    portal = outputs["clients"]["portal"]
+    return pulumi.Output.all(portal["clientId"], outputs["clientSecrets"]["portal"]).apply(check)

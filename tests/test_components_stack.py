@@ -1,0 +1,182 @@
+"""components.stack.build: the whole set of components for one spec, and its outputs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+import components
+from components.stack import SERVER_NAME, build, check_stack_settings
+from fhir_apps.ids import derived_id
+from tests.component_helpers import (
+    GROUP,
+    ROLE_ASSIGNMENT,
+    ahds_server,
+    make_spec,
+    run_build,
+    urn_msg,
+)
+
+AUDIENCE = "https://fhir-dev.contoso.com"
+USER = "55555555-5555-4555-8555-555555555555"
+
+MAXIMAL: dict[str, Any] = {
+    "web": {
+        "kind": "confidential",
+        "redirectUris": ["https://web.contoso.com/cb"],
+        "scopes": ["user_impersonation"],
+        "adminConsent": True,
+        "credential": {"type": "secret", "rotationDays": 30},
+    },
+    "web2": {
+        "kind": "confidential",
+        "redirectUris": ["https://web2.contoso.com/cb"],
+        "credential": {"type": "secret", "rotationDays": 60},
+    },
+    "spa": {"kind": "public", "platform": "spa", "redirectUris": ["https://spa.contoso.com/"]},
+    "daemon": {
+        "kind": "service",
+        "roles": ["globalReader"],
+        "credential": {"type": "federated", "issuer": "https://i", "subjects": ["a", "b", "c"]},
+    },
+}
+ASSIGNMENTS = [
+    {"principalId": GROUP, "principalType": "Group", "roles": ["globalReader", "globalWriter"]},
+    {"principalId": USER, "principalType": "User", "roles": ["globalAdmin"]},
+]
+
+
+@pytest.fixture(scope="module")
+def maximal() -> Any:
+    return run_build(make_spec(clients=MAXIMAL, assignments=ASSIGNMENTS))
+
+
+def test_logical_names_and_urns_are_unique(maximal: Any) -> None:
+    assert maximal.duplicates == []
+    names = Counter(r.name for r in maximal.resources.values())
+    assert [name for name, count in names.items() if count > 1] == []
+
+
+def test_children_are_named_after_their_component_and_parented(maximal: Any) -> None:
+    by_urn = maximal.resources
+    for resource in by_urn.values():
+        if resource.parent is None or resource.parent.endswith(
+            "pulumi:pulumi:Stack::fhir-apps-dev"
+        ):
+            continue
+        parent = by_urn[resource.parent]
+        assert resource.name.startswith(f"{parent.name}-"), urn_msg(resource)
+
+
+def test_only_the_current_secrets_leave_the_program_and_only_as_secrets(maximal: Any) -> None:
+    assert maximal.outputs["clientSecrets"] == "[secret]"
+    secrets = maximal.raw_outputs["clientSecrets"]["value"]
+    assert sorted(secrets) == ["web", "web2"]
+    assert all(value.startswith("MOCKSECRET-") for value in secrets.values())
+    # Nothing else (inputs, other outputs) carries a secret value.
+    assert "MOCKSECRET-" not in maximal.text()
+    for key in ("web", "web2"):
+        assert "clientSecret" not in maximal.outputs["clients"][key]
+
+
+def test_people_and_groups_get_app_role_assignments(maximal: Any) -> None:
+    assignments = {
+        r.name: r for r in maximal.of_type(ROLE_ASSIGNMENT).values() if r.name.startswith("assign")
+    }
+    expected = {
+        f"assignments-{GROUP}-globalReader": (GROUP, "globalReader"),
+        f"assignments-{GROUP}-globalWriter": (GROUP, "globalWriter"),
+        f"assignments-{USER}-globalAdmin": (USER, "globalAdmin"),
+    }
+    assert sorted(assignments) == sorted(expected)
+    for name, (principal, role) in expected.items():
+        assignment = assignments[name]
+        assert assignment.inputs == {
+            "appRoleId": derived_id("role", AUDIENCE, role),
+            "principalObjectId": principal,
+            "resourceObjectId": "<objectId of fhir-server-sp>",
+        }, urn_msg(assignment)
+
+
+def test_reordering_assignments_changes_nothing() -> None:
+    first = run_build(make_spec(assignments=ASSIGNMENTS))
+    second = run_build(make_spec(assignments=list(reversed(ASSIGNMENTS))))
+    assert {u: r.inputs for u, r in first.resources.items()} == {
+        u: r.inputs for u, r in second.resources.items()
+    }
+
+
+def test_an_assignment_to_an_undefined_role_fails_clearly() -> None:
+    bad = [{"principalId": GROUP, "principalType": "Group", "roles": ["globalNothing"]}]
+    with pytest.raises(Exception, match="role 'globalNothing' is not an app role"):
+        run_build(make_spec(assignments=bad))
+
+
+def test_managed_kinds_leave_assignments_to_rbac_and_say_so(caplog: Any) -> None:
+    clients = {"daemon": {**MAXIMAL["daemon"], "roles": ["FHIR Data Reader"]}}
+    assignments = [{**ASSIGNMENTS[0], "roles": ["FHIR Data Reader"]}]
+    run = run_build(make_spec(fhirServer=ahds_server(), assignments=assignments, clients=clients))
+    assert run.of_type(ROLE_ASSIGNMENT) == {}
+    assert (
+        "assignments[0], clients.daemon.roles: not applied for kind 'ahds': Azure RBAC role "
+        "assignments are not managed yet"
+    ) in caplog.text
+
+
+def test_two_runs_are_identical(maximal: Any) -> None:
+    again = run_build(make_spec(clients=MAXIMAL, assignments=ASSIGNMENTS))
+    assert again.text() == maximal.text()
+
+
+def test_the_server_name_is_reserved() -> None:
+    clients = {SERVER_NAME: MAXIMAL["spa"]}
+    with pytest.raises(ValueError, match=r"^clients.fhir-server: this key is reserved"):
+        run_build(make_spec(clients=clients))
+
+
+def test_stack_settings_must_match_the_yaml() -> None:
+    spec = make_spec(tenant={"id": "33333333-3333-4333-8333-333333333333"})
+    check_stack_settings(spec)
+    check_stack_settings(
+        spec, server_url=AUDIENCE, provider_tenant_id="33333333-3333-4333-8333-333333333333"
+    )
+    with pytest.raises(ValueError, match=r"^fhir-apps:serverUrl is 'https://other' but"):
+        check_stack_settings(spec, server_url="https://other")
+    with pytest.raises(ValueError, match=r"^azuread:tenantId is 'x' but tenant.id"):
+        check_stack_settings(spec, provider_tenant_id="x")
+
+
+def test_public_surface() -> None:
+    assert components.__all__ == sorted(components.__all__)
+    assert set(components.__all__) == {
+        "ClientCredential",
+        "ClientCredentialArgs",
+        "ConfidentialClient",
+        "ConfidentialClientArgs",
+        "CredentialContext",
+        "FhirResourceApp",
+        "FhirResourceAppArgs",
+        "PublicClient",
+        "PublicClientArgs",
+        "RoleAssignments",
+        "RoleAssignmentsArgs",
+        "ServiceClient",
+        "ServiceClientArgs",
+        "build",
+    }
+    assert components.build is build
+    for name in components.__all__:
+        assert getattr(components, name) is not None
+
+
+def test_args_types_are_frozen_keyword_only_dataclasses() -> None:
+    import dataclasses
+
+    for name in components.__all__:
+        if name.endswith("Args") or name == "CredentialContext":
+            params = getattr(components, name).__dataclass_params__
+            assert params.frozen, name
+            fields = dataclasses.fields(getattr(components, name))
+            assert all(f.kw_only for f in fields), name

@@ -1,0 +1,129 @@
+"""The whole program (`__main__.py`) under mocks, for every environment and stack in config/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fhir_apps.render.engine import PROJECT_DIR, RenderError, render
+from fhir_apps.spec.loader import stack_environment
+
+CONFIG_DIR = PROJECT_DIR / "config"
+TODAY = dt.date(2025, 6, 1)
+
+
+def _targets() -> list[tuple[str, str]]:
+    """(environment, stack) for every environment file, stack file and Pulumi stack file."""
+    targets = {(p.stem, p.stem) for p in (CONFIG_DIR / "environments").glob("*.yaml")}
+    stacks = {p.stem for p in (CONFIG_DIR / "stacks").glob("*.yaml")}
+    stacks |= {p.name.split(".")[1] for p in PROJECT_DIR.glob("Pulumi.*.yaml")}
+    targets |= {(stack_environment(PROJECT_DIR, stack), stack) for stack in stacks}
+    return sorted(targets)
+
+
+TARGETS = _targets()
+
+
+def test_there_is_something_to_deploy() -> None:
+    assert {"dev", "prod"} <= {environment for environment, _ in TARGETS}
+
+
+@pytest.mark.parametrize(("environment", "stack"), TARGETS)
+def test_program_runs_and_is_reproducible(environment: str, stack: str) -> None:
+    first = render(environment=environment, stack=stack, today=TODAY)
+    second = render(environment=environment, stack=stack, today=TODAY)
+    text = json.dumps(first.as_dict(), sort_keys=True)
+    assert text == json.dumps(second.as_dict(), sort_keys=True)
+    assert "MOCKSECRET-" not in text
+    assert first.outputs["clientSecrets"] == "[secret]"
+    assert set(first.outputs) == {"tenantId", "server", "clients", "clientSecrets"}
+    for key, client in first.outputs["clients"].items():
+        assert client["clientId"] == f"<clientId of {key}>", key
+        assert client["tokenEndpoint"].endswith("/oauth2/v2.0/token"), key
+        assert client["scope"] is not None, key
+
+
+def test_prod_protects_the_resource_app_and_adopts_pinned_ids() -> None:
+    rendering = render(environment="prod", stack="prod", today=TODAY)
+    protected = sorted(r.name for r in rendering.resources if r.protect)
+    assert protected == ["fhir-server-app", "fhir-server-sp"]
+    assert rendering.outputs["server"]["roleIds"]["globalAdmin"] == (
+        "2d6c3a91-8e4b-4f1a-b7c2-5d9e0f1a2b3c"
+    )
+
+
+def test_stack_files_name_their_environment() -> None:
+    for path in PROJECT_DIR.glob("Pulumi.*.yaml"):
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))["config"]
+        assert config["fhir-apps:environment"], path
+
+
+def test_project_file_declares_the_config_the_program_reads() -> None:
+    project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text(encoding="utf-8"))
+    assert project["name"] == "fhir-apps"
+    assert project["runtime"] == {
+        "name": "python",
+        "options": {"toolchain": "pip", "virtualenv": ".venv"},
+    }
+    for key in ("environment", "configDir", "today", "serverUrl"):
+        declared = project["config"][f"fhir-apps:{key}"]
+        assert declared["type"] == "string" and declared["description"], key
+        # Without a default Pulumi would demand the key in every stack file.
+        assert "default" in declared, key
+    assert set(project["template"]["config"]) == {"azuread:tenantId", "fhir-apps:serverUrl"}
+
+
+def _write(config_dir: Path, base: str) -> Path:
+    (config_dir / "environments").mkdir(parents=True)
+    (config_dir / "base.yaml").write_text(base, encoding="utf-8")
+    (config_dir / "environments" / "dev.yaml").write_text("{}\n", encoding="utf-8")
+    return config_dir
+
+
+MINIMAL = """\
+tenant: {verifiedDomains: [contoso.com]}
+fhirServer: {kind: oss, url: https://fhir.contoso.com, appRoles: [globalReader]}
+clients:
+  job: {kind: service, roles: [globalReader], credential: {type: secret, rotationDays: 30}}
+"""
+
+
+def test_a_minimal_config_directory_renders(tmp_path: Path) -> None:
+    config_dir = _write(tmp_path / "cfg", MINIMAL)
+    rendering = render(environment="dev", config_dir=config_dir, today=TODAY)
+    assert rendering.outputs["clients"]["job"]["secretExpiresOn"] == "2025-07-24"
+    names = sorted(r.name for r in rendering.resources)
+    assert "job-credential-secret-a" in names and "job-credential-secret-b" in names
+
+
+def test_the_date_decides_the_secret_windows(tmp_path: Path) -> None:
+    config_dir = _write(tmp_path / "cfg", MINIMAL)
+    early = render(environment="dev", config_dir=config_dir, today=dt.date(2025, 6, 1))
+    late = render(environment="dev", config_dir=config_dir, today=dt.date(2025, 8, 1))
+    assert early.outputs["clients"] != late.outputs["clients"]
+
+
+def test_a_config_error_is_a_clean_message(tmp_path: Path) -> None:
+    config_dir = _write(tmp_path / "cfg", "fhirServer: {kind: nope}\n")
+    with pytest.raises(RenderError) as raised:
+        render(environment="dev", config_dir=config_dir, today=TODAY)
+    message = str(raised.value)
+    assert "base.yaml: fhirServer.kind:" in message
+    assert "Traceback" not in message
+
+
+def test_a_bad_date_is_a_clean_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    import fhir_apps.render.engine as engine
+
+    real = engine.start_runtime
+
+    def with_bad_date(mocks, project, stack, config):  # type: ignore[no-untyped-def]
+        return real(mocks, project, stack, {**config, "fhir-apps:today": "1st of June"})
+
+    monkeypatch.setattr(engine, "start_runtime", with_bad_date)
+    with pytest.raises(RenderError, match=r"^fhir-apps:today: must be a date YYYY-MM-DD, got '1st"):
+        render(environment="dev", stack="dev")

@@ -5,21 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from fhir_apps.commands._target import add_target_arguments, iso_date, resolve_environment
+
 HELP = "Run the Pulumi program offline under mocks and print the desired state (or a diff)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--environment", help="environment to render (default: the stack's)")
-    parser.add_argument("--stack", help="stack name (default: the environment)")
-    parser.add_argument("--config-dir", default="config", help="config directory (default: config)")
+    add_target_arguments(parser)
     parser.add_argument("--format", choices=("yaml", "json"), default="yaml", dest="fmt")
-    parser.add_argument("--today", type=_iso_date, help="date secret rotation is computed from")
+    parser.add_argument(
+        "--today", type=iso_date, metavar="YYYY-MM-DD", help="date secret rotation is computed from"
+    )
     parser.add_argument(
         "--graph", action="store_true", help="print Microsoft Graph application manifests"
     )
@@ -30,13 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="OLD.json: diff against the current render; OLD.json NEW.json: diff two renders",
     )
     parser.add_argument("--output", type=Path, help="write to this file instead of stdout")
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+    parser.set_defaults(_parser=parser)
 
 
 def _dump(data: Any, fmt: str) -> str:
@@ -67,17 +62,12 @@ def _render_current(args: argparse.Namespace) -> dict[str, Any] | None:
     # Imported here: `--diff A B` and `--help` must not pay for the Pulumi SDK.
     from fhir_apps.render.engine import RenderError, render
     from fhir_apps.spec.errors import ConfigError
-    from fhir_apps.spec.loader import load_spec_with_warnings, stack_environment
+    from fhir_apps.spec.loader import load_spec_with_warnings
 
-    environment = args.environment
-    if environment is None:
-        if args.stack is None:
-            print("render: give --environment ENV (or --stack STACK)", file=sys.stderr)
-            return None
-        environment = stack_environment(Path.cwd(), args.stack)
     config_dir = Path(args.config_dir)
     # Validate first, so that a bad config ends with its errors and the program never runs.
     try:
+        environment = resolve_environment(args._parser, args)
         _, warnings = load_spec_with_warnings(config_dir, environment, args.stack)
     except ConfigError as err:
         for problem in err.problems:

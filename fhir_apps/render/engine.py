@@ -8,8 +8,12 @@ so nothing here re-implements the program: `render` and `pulumi up` run the same
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import contextlib
 import runpy
 import threading
+import weakref
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -120,6 +124,25 @@ def plain(value: Any) -> Any:
     return value
 
 
+# The SDK gives every thread that serves a mocked RPC an event loop of its own and never closes
+# it; left to the garbage collector at interpreter exit, such a loop can print "Exception
+# ignored ... Invalid file descriptor" after the output. They are closed at exit instead.
+_LOOPS: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
+
+def _remember_loop() -> None:
+    # No loop in this thread means nothing to close later.
+    with contextlib.suppress(RuntimeError):
+        _LOOPS.add(asyncio.get_event_loop())
+
+
+@atexit.register
+def _close_loops() -> None:
+    for loop in list(_LOOPS):
+        if not loop.is_running() and not loop.is_closed():
+            loop.close()
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, plus a record of every registration request it receives."""
 
@@ -139,8 +162,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 type_ = f"{qualified_parent}${type_}"
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        response = super().Invoke(request)
+        _remember_loop()
+        return response
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
+        _remember_loop()
         record = RenderedResource(
             urn=response.urn,
             type=request.type,
@@ -207,6 +236,7 @@ def render(
     main_path = str(project_dir / "__main__.py")
     try:
         _sync_await(run_pulumi_func(lambda: runpy.run_path(main_path, run_name="__main__")))
+        _remember_loop()
         root = settings.get_root_resource()
         outputs_struct = _sync_await(rpc.serialize_properties(dict(root.outputs), {}))
     except pulumi.RunError as exc:

@@ -1,0 +1,643 @@
+"""What the config says about each adopted object, and a finding for all it cannot say.
+
+`plan(export, ...)` turns the Graph export into the environment layer's content (plain data with
+the YAML's camelCase keys) plus findings. The Entra rules are those of `fhir_apps.rules`, the
+same the config check applies, so what adoption writes is exactly what `check` accepts: a value
+those rules reject is left out of the config and reported, never written and never dropped
+silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import yaml
+
+from fhir_apps import rules
+from fhir_apps.adopt.classify import client_kind, fhir_permissions, find_resource_app, redirect_uris
+from fhir_apps.adopt.credentials import credential, left_alone
+from fhir_apps.adopt.findings import Finding
+from fhir_apps.adopt.graphjson import GraphExport
+from fhir_apps.adopt.importids import application_import_id, service_principal_import_id
+from fhir_apps.adopt.unmanaged import client_api, common, implicit_grant, other_resource
+
+__all__ = [
+    "SERVER_KEY",
+    "AdoptedApp",
+    "Adoption",
+    "client_key",
+    "plan",
+]
+
+App = dict[str, Any]
+
+# The YAML key the rendering gives the resource app (components.stack.SERVER_NAME).
+SERVER_KEY: Final = "fhir-server"
+USER_IMPERSONATION: Final = "user_impersonation"
+_BOTH_MEMBER_TYPES: Final = ["Application", "User"]
+_KEY_MAX = 64
+
+
+@dataclass(frozen=True)
+class AdoptedApp:
+    """One adopted application: its YAML key, the Graph object, the config block for it."""
+
+    key: str
+    app: App
+    block: dict[str, Any]
+
+    @property
+    def display_name(self) -> str:
+        return str(self.app["displayName"])
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """The whole plan: the environment layer's content and what it could not express."""
+
+    environment: str
+    audience: str
+    server: AdoptedApp
+    clients: tuple[AdoptedApp, ...]
+    assignments: tuple[dict[str, Any], ...]
+    tenant: dict[str, Any] | None
+    findings: tuple[Finding, ...]
+    # (display name, reason) of exported apps that are not clients of the FHIR server.
+    ignored: tuple[tuple[str, str], ...] = ()
+
+    def adopted(self) -> tuple[AdoptedApp, ...]:
+        """The resource app, then the clients in key order."""
+        return (self.server, *self.clients)
+
+    def config(self) -> dict[str, Any]:
+        """The environment layer as plain data (camelCase keys, ready for YAML)."""
+        data: dict[str, Any] = {}
+        if self.tenant:
+            data["tenant"] = self.tenant
+        data["fhirServer"] = self.server.block
+        if self.clients:
+            data["clients"] = {client.key: client.block for client in self.clients}
+        if self.assignments:
+            data["assignments"] = list(self.assignments)
+        return data
+
+
+def client_key(display_name: str, taken: Iterable[str]) -> str:
+    """A stable YAML key from a display name: lowercase, `a-z0-9` and hyphens, unique.
+
+    `Contoso Patient App (SPA)` -> `contoso-patient-app-spa`; a name already taken (or the
+    reserved `fhir-server`) gets `-2`, `-3`, ... Keys name Pulumi resources, so they must not
+    change between runs: callers pass apps in a fixed order (display name, then object id).
+    """
+    used = set(taken) | {SERVER_KEY}
+    slug = re.sub(r"[^a-z0-9]+", "-", display_name.lower()).strip("-")[:_KEY_MAX].strip("-")
+    slug = slug or "client"
+    key, number = slug, 2
+    while key in used:
+        suffix = f"-{number}"
+        key = slug[: _KEY_MAX - len(suffix)].rstrip("-") + suffix
+        number += 1
+    return key
+
+
+def plan(
+    export: GraphExport,
+    *,
+    environment: str,
+    audience: str | None = None,
+    config_dir: Path | str | None = None,
+) -> Adoption:
+    """Decide what the environment layer says; raises AdoptInputError for unusable input."""
+    return _Planner(export, environment, audience, Path(config_dir) if config_dir else None).run()
+
+
+@dataclass
+class _Planner:
+    export: GraphExport
+    environment: str
+    audience_arg: str | None
+    config_dir: Path | None
+    findings: list[Finding] = field(default_factory=list)
+
+    def run(self) -> Adoption:
+        resource, audience = find_resource_app(self.export.applications, self.audience_arg)
+        self.resource = resource
+        self.audience = audience
+        self.sps = {sp["appId"]: sp for sp in self.export.service_principals}
+        self.resource_sp = self.sps.get(resource["appId"])
+        server = self._server(resource, audience)
+        clients, ignored = self._clients()
+        assignments = self._assignments({c.app["appId"] for c in clients})
+        if not self.export.has_service_principals:
+            self._add(
+                "(every adopted app)",
+                "servicePrincipals",
+                "no --service-principals export, so no service principal has an import id: "
+                "`pulumi up` tries to create one per app and stops with 'already exists' for "
+                "each app that has one; export them (az ad sp list --all, or GET "
+                "/servicePrincipals) and run adopt again",
+            )
+        return Adoption(
+            environment=self.environment,
+            audience=audience,
+            server=server,
+            clients=tuple(clients),
+            assignments=tuple(assignments),
+            tenant=self._tenant(audience),
+            findings=tuple(sorted(set(self.findings))),
+            ignored=tuple(ignored),
+        )
+
+    def _add(self, app: App | str, prop: str, message: str) -> None:
+        name = app if isinstance(app, str) else str(app["displayName"])
+        self.findings.append(Finding(name, prop, message))
+
+    # -- the resource app --------------------------------------------------------------------
+
+    def _server(self, app: App, audience: str) -> AdoptedApp:
+        api = app.get("api") or {}
+        scopes = self._permissions(app, api.get("oauth2PermissionScopes") or [], "scope")
+        roles = self._permissions(app, app.get("appRoles") or [], "role")
+        if USER_IMPERSONATION not in scopes:
+            self._add(
+                app,
+                "api.oauth2PermissionScopes",
+                f"has no enabled '{USER_IMPERSONATION}' scope, which clients ask for to call the "
+                "FHIR server as the signed-in user: adoption adds it",
+            )
+        if scopes or roles:
+            self._add(
+                app,
+                "api.oauth2PermissionScopes, appRoles",
+                "ids and values are kept (pinned in fhirServer.ids); descriptions and display "
+                "names are rewritten to fhir-apps' texts",
+            )
+        for uri in app.get("identifierUris") or []:
+            if uri != audience:
+                self._add(
+                    app,
+                    "identifierUris",
+                    f"'{uri}' is removed: the config has one identifier URI, the server URL "
+                    f"{audience} (tokens requested for '{uri}' stop being issued)",
+                )
+        version = api.get("requestedAccessTokenVersion") or 1
+        problem = rules.access_token_version_problem(version, audience)
+        if problem:
+            self._add(app, "api.requestedAccessTokenVersion", f"{version} {problem}: set to 1")
+            version = 1
+        for platform in ("web", "spa", "publicClient"):
+            for uri in redirect_uris(app, platform):
+                self._add(
+                    app,
+                    f"{platform}.redirectUris",
+                    f"'{uri}' is removed: the FHIR API signs no one in itself",
+                )
+        self._web_urls(app, keep=False)
+        implicit_grant(app, self._add)
+        for entry in app.get("requiredResourceAccess") or []:
+            other_resource(app, entry, "the FHIR resource app asks for no permissions", self._add)
+        common(app, self._add)
+        left_alone(app, "the FHIR resource app has no credential in the config", self._add)
+        if (
+            self.resource_sp is not None
+            and self.resource_sp.get("appRoleAssignmentRequired") is False
+        ):
+            self._add(
+                app,
+                "servicePrincipal.appRoleAssignmentRequired",
+                "is false; adoption sets it to true, so users, groups and apps without an app "
+                "role assignment can no longer get tokens for the FHIR server (the server "
+                "refuses them anyway: it authorizes by the roles claim)",
+            )
+        block: dict[str, Any] = {
+            "kind": "oss",
+            "url": audience,
+            "displayName": app["displayName"],
+            "accessTokenVersion": version,
+            "appRoles": sorted(roles),
+            "scopes": sorted({*scopes, USER_IMPERSONATION}),
+            "ids": {"roles": dict(sorted(roles.items())), "scopes": dict(sorted(scopes.items()))},
+        }
+        owners = self._owners(app)
+        if owners:
+            block["owners"] = owners
+        block["importIds"] = self._import_ids(app)
+        self.scope_ids = scopes
+        self.role_ids = roles
+        return AdoptedApp(SERVER_KEY, app, block)
+
+    def _permissions(self, app: App, items: Sequence[dict[str, Any]], what: str) -> dict[str, str]:
+        """`{value: id}` of the enabled scopes or roles the config can carry; others reported."""
+        prop = "api.oauth2PermissionScopes" if what == "scope" else "appRoles"
+        kept: dict[str, str] = {}
+        for item in items:
+            value, item_id = item.get("value"), item.get("id")
+            if not value:
+                self._add(app, prop, f"{what} {item_id} has no value: adoption removes it")
+                continue
+            if item.get("isEnabled") is False:
+                self._add(
+                    app,
+                    prop,
+                    f"{what} '{value}' is disabled: adoption removes it (it grants nothing now); "
+                    "to keep it, enable it and run adopt again",
+                )
+                continue
+            problems = rules.permission_value_problems(value, what)
+            if problems:
+                self._add(app, prop, f"'{value}': {'; '.join(problems)}: adoption removes it")
+                continue
+            if what == "scope" and item.get("type") == "Admin":
+                self._add(
+                    app,
+                    prop,
+                    f"scope '{value}' needs admin consent (type Admin); adoption sets type User, "
+                    "so users can consent to it themselves",
+                )
+            if what == "role":
+                members = sorted(item.get("allowedMemberTypes") or [])
+                if members != _BOTH_MEMBER_TYPES:
+                    self._add(
+                        app,
+                        prop,
+                        f"role '{value}' allows {', '.join(members) or 'no one'}; adoption "
+                        "allows Application and User (so daemons and people can both hold it)",
+                    )
+            kept[str(value)] = str(item_id)
+        return kept
+
+    # -- clients -----------------------------------------------------------------------------
+
+    def _clients(self) -> tuple[list[AdoptedApp], list[tuple[str, str]]]:
+        resource_app_id = self.resource["appId"]
+        others = sorted(
+            (a for a in self.export.applications if a["id"] != self.resource["id"]),
+            key=lambda a: (str(a["displayName"]).lower(), a["id"]),
+        )
+        adopted: list[AdoptedApp] = []
+        ignored: list[tuple[str, str]] = []
+        for app in others:
+            permissions = fhir_permissions(app, resource_app_id)
+            assigned = self._assigned_roles(app)
+            if not permissions and not assigned:
+                ignored.append((str(app["displayName"]), "asks for no access to the FHIR server"))
+                continue
+            kind = client_kind(app, permissions, len(assigned))
+            if kind.kind is None:
+                self._add(app, "(application)", f"not adopted: it {kind.reason}")
+                continue
+            key = client_key(str(app["displayName"]), (c.key for c in adopted))
+            block = self._client(app, key, kind.kind, kind.platform, permissions, assigned)
+            if block is not None:
+                adopted.append(AdoptedApp(key, app, block))
+        adopted.sort(key=lambda c: c.key)
+        return adopted, ignored
+
+    def _client(
+        self,
+        app: App,
+        key: str,
+        kind: str,
+        platform: str | None,
+        permissions: Sequence[dict[str, Any]],
+        assigned: dict[str, str],
+    ) -> dict[str, Any] | None:
+        scopes, roles = self._requested(app, permissions)
+        block: dict[str, Any] = {"kind": kind}
+        if platform is not None:
+            block["platform"] = platform
+        block["displayName"] = app["displayName"]
+        if kind == "confidential":
+            uris = self._redirects(app, "web", "web")
+            if not uris:
+                self._add(
+                    app,
+                    "(application)",
+                    "not adopted: a confidential client needs a redirect URI, and none of its "
+                    "web redirect URIs is one Entra accepts (see the findings on "
+                    "web.redirectUris)",
+                )
+                return None
+            block["redirectUris"] = uris
+            block.update(self._web_urls(app, keep=True))
+            self._other_platforms(app, ("spa", "publicClient"))
+            self._no_roles(app, roles, "a confidential client gets delegated scopes")
+            self._fallback(app)
+        elif kind == "public":
+            source = "spa" if platform == "spa" else "publicClient"
+            uris = self._redirects(app, source, str(platform))
+            if platform == "spa" and not uris:
+                self._add(
+                    app,
+                    "(application)",
+                    "not adopted: a spa needs a redirect URI, and none of its spa redirect URIs "
+                    "is one Entra accepts",
+                )
+                return None
+            block["redirectUris"] = uris
+            self._web_urls(app, keep=False)
+            self._other_platforms(
+                app, ("web", "spa" if source == "publicClient" else "publicClient")
+            )
+            self._no_roles(app, roles, "a public client gets delegated scopes")
+        else:
+            self._web_urls(app, keep=False)
+            self._other_platforms(app, ("web", "spa", "publicClient"))
+            if scopes:
+                self._add(
+                    app,
+                    "requiredResourceAccess",
+                    f"delegated scope(s) {', '.join(sorted(scopes))} on the FHIR server are "
+                    "removed: a service client gets application permissions (roles) only",
+                )
+            scopes = []
+            requested_roles = set(roles)
+            roles = sorted({*roles, *assigned})
+            for role in sorted(set(assigned) - requested_roles):
+                self._add(
+                    app,
+                    "requiredResourceAccess",
+                    f"role '{role}' is assigned but not requested: adoption adds the request "
+                    "(the API permissions list then shows what the app holds)",
+                )
+        if kind != "service" and scopes:
+            block["scopes"] = sorted(scopes)
+        if kind == "service":
+            block["roles"] = roles
+        if kind != "service" and self._admin_consent(app, key):
+            block["adminConsent"] = True
+        if kind == "public" and platform != "spa" and app.get("isFallbackPublicClient"):
+            block["fallbackPublicClient"] = True
+        elif kind == "public" and platform == "spa":
+            self._fallback(app)
+        if kind == "public":
+            left_alone(
+                app,
+                "a public client cannot keep a secret, so the config gives it no credential",
+                self._add,
+            )
+        else:
+            block["credential"] = credential(app, key, self.config_dir, self._add)
+        implicit_grant(app, self._add)
+        for entry in app.get("requiredResourceAccess") or []:
+            if entry.get("resourceAppId") != self.resource["appId"]:
+                other_resource(
+                    app, entry, "fhir-apps manages only access to the FHIR server", self._add
+                )
+        common(app, self._add)
+        client_api(app, self._add)
+        owners = self._owners(app)
+        if owners:
+            block["owners"] = owners
+        block["importIds"] = self._import_ids(app)
+        for role, assignment_id in sorted(assigned.items()):
+            self._assignment_import(app, f"{key}-role-{role}", role, assignment_id)
+        return block
+
+    def _requested(
+        self, app: App, permissions: Sequence[dict[str, Any]]
+    ) -> tuple[list[str], list[str]]:
+        scope_values = {v: k for k, v in self.scope_ids.items()}
+        role_values = {v: k for k, v in self.role_ids.items()}
+        scopes: set[str] = set()
+        roles: set[str] = set()
+        for permission in permissions:
+            is_scope = permission.get("type") == "Scope"
+            value = (scope_values if is_scope else role_values).get(permission.get("id"))
+            if value is None:
+                what = "scope" if is_scope else "app role"
+                self._add(
+                    app,
+                    "requiredResourceAccess",
+                    f"{what} {permission.get('id')} is not an enabled {what} of the FHIR server: "
+                    "adoption removes the request",
+                )
+                continue
+            (scopes if is_scope else roles).add(value)
+        return sorted(scopes), sorted(roles)
+
+    def _assigned_roles(self, app: App) -> dict[str, str]:
+        """`{role value: assignment id}` held by the app's service principal on the FHIR app."""
+        sp = self.sps.get(app["appId"])
+        if sp is None or self.resource_sp is None:
+            return {}
+        role_values = {
+            str(r.get("id")): str(r.get("value"))
+            for r in self.resource.get("appRoles") or []
+            if r.get("value")
+        }
+        return {
+            role_values[a["appRoleId"]]: str(a["id"])
+            for a in self.export.assignments
+            if a["principalId"] == sp["id"]
+            and a["resourceId"] == self.resource_sp["id"]
+            and a["appRoleId"] in role_values
+        }
+
+    def _redirects(self, app: App, source: str, platform: str) -> list[str]:
+        kept = []
+        for uri in redirect_uris(app, source):  # type: ignore[arg-type]
+            problems = rules.redirect_uri_problems(uri, platform)
+            if problems:
+                self._add(
+                    app,
+                    f"{source}.redirectUris",
+                    f"'{uri}' {'; '.join(problems)}: adoption removes it from the app",
+                )
+            else:
+                kept.append(uri)
+        return sorted(set(kept))
+
+    def _web_urls(self, app: App, *, keep: bool) -> dict[str, str]:
+        web = app.get("web") or {}
+        kept: dict[str, str] = {}
+        for graph_name, config_name in (("homePageUrl", "homepageUrl"), ("logoutUrl", "logoutUrl")):
+            url = web.get(graph_name)
+            if not url:
+                continue
+            problems = rules.redirect_uri_problems(url, "web") if keep else []
+            if keep and not problems:
+                kept[config_name] = url
+            elif keep:
+                self._add(app, f"web.{graph_name}", f"'{url}' {'; '.join(problems)}: removed")
+            else:
+                self._add(
+                    app, f"web.{graph_name}", f"'{url}' is removed: only web clients keep one"
+                )
+        return kept
+
+    def _other_platforms(self, app: App, platforms: Sequence[str]) -> None:
+        for platform in platforms:
+            for uri in redirect_uris(app, platform):  # type: ignore[arg-type]
+                self._add(
+                    app,
+                    f"{platform}.redirectUris",
+                    f"'{uri}' is removed: a client has one platform in the config, and this app "
+                    "is adopted as another",
+                )
+
+    def _no_roles(self, app: App, roles: Sequence[str], why: str) -> None:
+        if roles:
+            self._add(
+                app,
+                "requiredResourceAccess",
+                f"application permission(s) {', '.join(roles)} on the FHIR server are removed "
+                f"from the request: {why} (an existing app role assignment is left as it is)",
+            )
+
+    def _fallback(self, app: App) -> None:
+        if app.get("isFallbackPublicClient"):
+            self._add(
+                app,
+                "isFallbackPublicClient",
+                "is true; adoption sets it to false (only mobile and desktop clients keep it)",
+            )
+
+    def _admin_consent(self, app: App, key: str) -> bool:
+        sp = self.sps.get(app["appId"])
+        if sp is None or self.resource_sp is None:
+            return False
+        grants = [
+            g
+            for g in self.export.grants
+            if g["clientId"] == sp["id"]
+            and g["resourceId"] == self.resource_sp["id"]
+            and g["consentType"] == "AllPrincipals"
+        ]
+        for grant in grants:
+            self._add(
+                app,
+                "oauth2PermissionGrants",
+                f"admin consent ({grant.get('scope')}) becomes adminConsent: true, but the "
+                "config has no import id for it and Entra refuses a second grant: before the "
+                "first `pulumi up`, import it (pulumi import azuread:index/"
+                "servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant "
+                f"{key}-consent /oauth2PermissionGrants/{grant['id']}) or revoke it",
+            )
+        return bool(grants)
+
+    def _assignments(self, client_app_ids: set[str]) -> list[dict[str, Any]]:
+        """Assignments of people, groups and other principals (clients' own are their roles)."""
+        if self.resource_sp is None:
+            return []
+        client_sps = {self.sps[a]["id"] for a in client_app_ids if a in self.sps}
+        roles = {v: k for k, v in self.role_ids.items()}
+        by_principal: dict[tuple[str, str], dict[str, Any]] = {}
+        for assignment in self.export.assignments:
+            if assignment["resourceId"] != self.resource_sp["id"]:
+                continue
+            if assignment["principalId"] in client_sps:
+                continue
+            role = roles.get(assignment["appRoleId"])
+            name = assignment.get("principalDisplayName") or assignment["principalId"]
+            if role is None:
+                self._add(
+                    self.resource,
+                    "appRoleAssignments",
+                    f"{name} holds role {assignment['appRoleId']}, which the config does not "
+                    "define (disabled or without a value): not adopted",
+                )
+                continue
+            kind = assignment.get("principalType")
+            if kind not in ("User", "Group", "ServicePrincipal"):
+                self._add(
+                    self.resource,
+                    "appRoleAssignments",
+                    f"{name}: principal type {kind!r} is not one the config knows: not adopted",
+                )
+                continue
+            entry = by_principal.setdefault(
+                (kind, assignment["principalId"]),
+                {
+                    "principalId": assignment["principalId"],
+                    "principalType": kind,
+                    "roles": [],
+                    "description": str(name),
+                },
+            )
+            entry["roles"] = sorted({*entry["roles"], role})
+            self._assignment_import(
+                self.resource,
+                f"assignments-{assignment['principalId']}-{role}",
+                role,
+                str(assignment["id"]),
+                holder=str(name),
+            )
+        return [by_principal[k] for k in sorted(by_principal, key=lambda k: (k[1], k[0]))]
+
+    def _assignment_import(
+        self, app: App, resource_name: str, role: str, assignment_id: str, holder: str = ""
+    ) -> None:
+        assert self.resource_sp is not None  # assignments are read only when it exists
+        who = f"{holder} holds" if holder else "holds"
+        self._add(
+            app,
+            "appRoleAssignments",
+            f"{who} role '{role}' (assignment {assignment_id}); the config has no import id for "
+            "assignments and Entra refuses a second one: before the first `pulumi up`, import "
+            "it (pulumi import azuread:index/appRoleAssignment:AppRoleAssignment "
+            f"{resource_name} /servicePrincipals/{self.resource_sp['id']}/appRoleAssignedTo/"
+            f"{assignment_id}) or remove it",
+        )
+
+    def _owners(self, app: App) -> list[str]:
+        found: set[str] = set()
+        sp = self.sps.get(app["appId"])
+        for source in (app, sp or {}):
+            for owner in source.get("owners") or []:
+                owner_id = owner.get("id") if isinstance(owner, dict) else owner
+                if isinstance(owner_id, str) and rules.object_id_problem(owner_id) is None:
+                    found.add(owner_id)
+        return sorted(found)
+
+    def _import_ids(self, app: App) -> dict[str, str]:
+        ids = {"application": application_import_id(app["id"])}
+        sp = self.sps.get(app["appId"])
+        if sp is not None:
+            ids["servicePrincipal"] = service_principal_import_id(sp["id"])
+        elif self.export.has_service_principals:
+            self._add(
+                app,
+                "servicePrincipal",
+                f"not in the --service-principals export: `pulumi up` creates one, and stops "
+                f"with 'already exists' if the app has one (find it with az ad sp show --id "
+                f"{app['appId']}, add it to the export and run adopt again)",
+            )
+        return ids
+
+    # -- tenant ------------------------------------------------------------------------------
+
+    def _tenant(self, audience: str) -> dict[str, Any] | None:
+        """`tenant.verifiedDomains` when base.yaml does not already cover the server URL.
+
+        Entra checks new identifier URIs against the tenant's verified domains, and so does the
+        config check; the existing URI was accepted, so its domain (the app's publisher domain
+        when the host sits under it, else the host itself) is one the tenant had verified.
+        """
+        base = self._base_domains()
+        if rules.identifier_uri_problem(audience, base) is None:
+            return None
+        host = (urlsplit(audience).hostname or "").lower()
+        publisher = str(self.resource.get("publisherDomain") or "").lower()
+        domain = (
+            publisher
+            if publisher and (host == publisher or host.endswith("." + publisher))
+            else host
+        )
+        return {"verifiedDomains": sorted({*base, domain})}
+
+    def _base_domains(self) -> list[str]:
+        if self.config_dir is None:
+            return []
+        try:
+            data = yaml.safe_load((self.config_dir / "base.yaml").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return []  # `check` reports an unreadable base.yaml with its line; not adopt's job
+        tenant = data.get("tenant") if isinstance(data, dict) else None
+        domains = tenant.get("verifiedDomains") if isinstance(tenant, dict) else None
+        return [d for d in domains if isinstance(d, str)] if isinstance(domains, list) else []

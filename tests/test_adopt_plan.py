@@ -1,0 +1,427 @@
+"""What adoption decides: kinds, keys, config blocks, and a finding for all it cannot express."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from fhir_apps.adopt import (
+    SCHEMA_LINE,
+    Finding,
+    GraphExport,
+    client_key,
+    client_kind,
+    environment_yaml,
+    plan,
+    write_environment,
+)
+from fhir_apps.spec.loader import load_spec
+
+FIXTURES = Path(__file__).parent / "fixtures" / "graph"
+OBJECTS = {
+    "server": "6c1f3a52-8d4e-4b7a-9e21-0f5d7c3b9a10",
+    "service-sp": "9b3d7f1a-5c8e-4a24-86c0-2e4a6c8b0f59",
+    "resource-sp": "0e8c2a6f-4b1d-4f97-a3e5-8c0a2e4b6d19",
+}
+
+
+def _app(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"application-{name}.json").read_text(encoding="utf-8"))
+
+
+def _page(name: str) -> list[dict[str, Any]]:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))["value"]
+
+
+def _export(*apps: dict[str, Any], sps: bool = True) -> GraphExport:
+    return GraphExport(
+        applications=(_app("fhir-server"), *apps),
+        service_principals=tuple(_page("service-principals.json")) if sps else (),
+        assignments=tuple(_page("app-role-assignments.json")),
+        grants=tuple(_page("oauth2-permission-grants.json")),
+        has_service_principals=sps,
+    )
+
+
+def _findings(adoption: Any, app: str) -> list[str]:
+    return [f"{f.property}: {f.message}" for f in adoption.findings if f.app == app]
+
+
+def _loads(adoption: Any, tmp_path: Path) -> None:
+    write_environment(adoption, tmp_path, force=True)
+    load_spec(tmp_path, environment=adoption.environment)
+
+
+# -- keys and kinds ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "taken", "key"),
+    [
+        ("Contoso Patient App (SPA)", [], "contoso-patient-app-spa"),
+        ("  Ärzte-Portal  ", [], "rzte-portal"),
+        ("Contoso Portal", ["contoso-portal"], "contoso-portal-2"),
+        ("Contoso Portal", ["contoso-portal", "contoso-portal-2"], "contoso-portal-3"),
+        ("FHIR server", [], "fhir-server-2"),
+        ("!!!", [], "client"),
+        ("x" * 80, [], "x" * 64),
+        ("x" * 80, ["x" * 64], "x" * 62 + "-2"),
+    ],
+)
+def test_client_key(name: str, taken: list[str], key: str) -> None:
+    assert client_key(name, taken) == key
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("clinician-portal", ("confidential", None)),
+        ("legacy-reporting", ("confidential", None)),
+        ("patient-spa", ("public", "spa")),
+        ("care-mobile", ("public", "mobile")),
+        ("claims-ingest", ("service", None)),
+    ],
+)
+def test_client_kind_of_each_fixture(fixture: str, expected: tuple[str, str | None]) -> None:
+    app = _app(fixture)
+    permissions = [a for e in app["requiredResourceAccess"] for a in e["resourceAccess"]]
+    kind = client_kind(app, permissions, 0)
+    assert (kind.kind, kind.platform) == expected
+
+
+def test_desktop_from_loopback_redirects() -> None:
+    app = _app("care-mobile")
+    app["publicClient"]["redirectUris"] = [
+        "http://localhost",
+        "https://login.microsoftonline.com/common/oauth2/nativeclient",
+    ]
+    kind = client_kind(app, [{"id": "x", "type": "Scope"}], 0)
+    assert (kind.kind, kind.platform) == ("public", "desktop")
+
+
+def test_a_middle_tier_api_is_not_guessed(tmp_path: Path) -> None:
+    app = _app("clinician-portal")
+    app["web"]["redirectUris"] = []
+    adoption = plan(_export(app), environment="dev")
+    assert [c.key for c in adoption.clients] == []
+    assert _findings(adoption, "Contoso Clinician Portal") == [
+        "(application): not adopted: it asks for delegated scopes but has no redirect URI on "
+        "any platform (web, spa, publicClient), so it signs no one in: a middle-tier API using "
+        "on-behalf-of, which fhir-apps has no kind for"
+    ]
+
+
+def test_unrelated_apps_are_listed_not_adopted() -> None:
+    adoption = plan(_export(_app("hr-self-service")), environment="dev")
+    assert adoption.clients == ()
+    assert adoption.ignored == (
+        ("Contoso HR Self-Service", "asks for no access to the FHIR server"),
+    )
+
+
+# -- the config blocks ---------------------------------------------------------------------------
+
+
+def test_server_block() -> None:
+    adoption = plan(_export(), environment="dev")
+    assert adoption.server.key == "fhir-server"
+    assert adoption.server.block == {
+        "kind": "oss",
+        "url": "https://fhir-dev.contoso.com",
+        "displayName": "Contoso FHIR Server (dev)",
+        "accessTokenVersion": 1,
+        "appRoles": ["globalAdmin", "globalExporter", "globalReader", "globalWriter"],
+        "scopes": ["user_impersonation"],
+        "ids": {
+            "roles": {
+                "globalAdmin": "e9f1a3c5-7b2d-4f86-a0c4-3e5b7d9f1a82",
+                "globalExporter": "c2b7d9e4-6a1f-4c38-9e52-0d8a3f7b1c64",
+                "globalReader": "7d0c5a1e-3b9f-4e62-8a47-1c2d9e8f0b13",
+                "globalWriter": "a4e8f2c6-1d3b-4a95-b7e0-5f9c2d6a8b21",
+            },
+            "scopes": {"user_impersonation": "5f3d8b2a-9c1e-4d74-b6a0-8e2f4c6a9d17"},
+        },
+        "owners": ["0b6e2f8d-4c1a-4e73-9d25-7a8c3e1f5b90"],
+        "importIds": {
+            "application": f"/applications/{OBJECTS['server']}",
+            "servicePrincipal": OBJECTS["resource-sp"],
+        },
+    }
+    assert adoption.tenant == {"verifiedDomains": ["contoso.com"]}
+    assert adoption.assignments == (
+        {
+            "principalId": "4f8a2c6e-0b3d-4e91-a7c5-9d1f3b5e7a08",
+            "principalType": "Group",
+            "roles": ["globalReader"],
+            "description": "FHIR Readers (dev)",
+        },
+        # The daemon's service principal holds a role too; its app is not in this export, so
+        # the assignment is kept as one of a service principal.
+        {
+            "principalId": OBJECTS["service-sp"],
+            "principalType": "ServicePrincipal",
+            "roles": ["globalWriter"],
+            "description": "Contoso Claims Ingest",
+        },
+    )
+
+
+def test_confidential_block_with_consent_and_planned_secret() -> None:
+    adoption = plan(_export(_app("clinician-portal")), environment="dev")
+    (client,) = adoption.clients
+    assert (client.key, client.block) == (
+        "contoso-clinician-portal",
+        {
+            "kind": "confidential",
+            "displayName": "Contoso Clinician Portal",
+            "redirectUris": ["https://portal-dev.contoso.com/signin-oidc"],
+            "homepageUrl": "https://portal-dev.contoso.com",
+            "logoutUrl": "https://portal-dev.contoso.com/signout-oidc",
+            "scopes": ["user_impersonation"],
+            "adminConsent": True,
+            "credential": {"type": "secret"},
+            "importIds": {
+                "application": "/applications/9a4e7c21-3f8b-4d65-a0e2-6b1d5c8f7e43",
+                "servicePrincipal": "3a7c1e5b-9d2f-4a68-b0e4-6c8a0e2b4d73",
+            },
+        },
+    )
+    assert _findings(adoption, "Contoso Clinician Portal")[1] == (
+        "passwordCredentials: client secret 'portal-dev' (keyId "
+        "1e7b3d9f-5a2c-4e86-b0d4-8c6a2e4f1b37, hint abc, expires 2026-02-01) cannot be imported "
+        "(no one can read a secret's value back): the config plans two new rotating secrets "
+        "(credential type secret; the current one is the stack output "
+        "clientSecrets.contoso-clinician-portal). The existing secret is not deleted and keeps "
+        "working until it expires: move the app to the new secret before then, then delete the "
+        "old one"
+    )
+
+
+def test_service_block_takes_federated_credential_and_assigned_role() -> None:
+    adoption = plan(_export(_app("claims-ingest")), environment="dev")
+    (client,) = adoption.clients
+    assert client.block["roles"] == ["globalWriter"]
+    assert client.block["credential"] == {
+        "type": "federated",
+        "issuer": "https://token.actions.githubusercontent.com",
+        "subjects": ["repo:contoso/claims-ingest:environment:dev"],
+    }
+    findings = _findings(adoption, "Contoso Claims Ingest")
+    assert [f.split(":")[0] for f in findings] == [
+        "appRoleAssignments",
+        "federatedIdentityCredentials",
+        "keyCredentials",
+    ]
+    assert (
+        f"/servicePrincipals/{OBJECTS['resource-sp']}/appRoleAssignedTo/"
+        "mz2bxz9zgkWxvP1k2jxCwF_OBXxy0VZDpWl9h3HQ2Ts" in findings[0]
+    )
+    assert "thumbprint 6D3A1F0B9C2E4D5A8B7C6E1F0A9D8C7B6E5F4A3B" in findings[2]
+
+
+def test_a_certificate_only_service_plans_secrets_until_the_pem_is_supplied(tmp_path: Path) -> None:
+    app = _app("claims-ingest")
+    app["federatedIdentityCredentials"] = []
+    adoption = plan(_export(app), environment="dev", config_dir=tmp_path)
+    assert adoption.clients[0].block["credential"] == {"type": "secret"}
+    assert _findings(adoption, "Contoso Claims Ingest")[1] == (
+        "keyCredentials: certificate 'CN=claims-ingest-dev' (keyId "
+        "3c5e7a9b-1d4f-4a26-b8e0-5a7c9e1b3d42, thumbprint "
+        "6D3A1F0B9C2E4D5A8B7C6E1F0A9D8C7B6E5F4A3B, expires 2026-08-30) cannot be read from Graph "
+        "(it never returns the key): save its public certificate (PEM) as "
+        "certs/contoso-claims-ingest.pem in the config directory and run adopt again to use it; "
+        "until then the config plans secrets and the certificate is left as it is"
+    )
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "contoso-claims-ingest.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    adoption = plan(_export(app), environment="dev", config_dir=tmp_path)
+    assert adoption.clients[0].block["credential"] == {
+        "type": "certificate",
+        "certificateFile": "certs/contoso-claims-ingest.pem",
+    }
+
+
+def test_public_clients_get_no_credential_and_their_secret_is_reported(tmp_path: Path) -> None:
+    app = _app("care-mobile")
+    app["passwordCredentials"] = _app("clinician-portal")["passwordCredentials"]
+    adoption = plan(_export(app), environment="dev")
+    assert "credential" not in adoption.clients[0].block
+    assert _findings(adoption, "Contoso Care Mobile") == [
+        "passwordCredentials: client secret 'portal-dev' (keyId "
+        "1e7b3d9f-5a2c-4e86-b0d4-8c6a2e4f1b37, hint abc, expires 2026-02-01): a public client "
+        "cannot keep a secret, so the config gives it no credential; fhir-apps does not delete "
+        "it and it keeps working until it expires: delete it in the portal"
+    ]
+    _loads(adoption, tmp_path)
+
+
+# -- the flagged app -----------------------------------------------------------------------------
+
+
+def test_the_legacy_app_is_flagged_property_by_property(tmp_path: Path) -> None:
+    adoption = plan(_export(_app("legacy-reporting")), environment="dev")
+    findings = _findings(adoption, "Contoso Legacy Reporting")
+    assert [f.split(":")[0] for f in findings] == [
+        "groupMembershipClaims",
+        "passwordCredentials",
+        "requiredResourceAccess",
+        "requiredResourceAccess",
+        "web.implicitGrantSettings",
+        "web.redirectUris",
+        "web.redirectUris",
+    ]
+    assert (
+        "web.redirectUris: 'https://*.reports-dev.contoso.com/auth/callback' must not contain a "
+        "wildcard '*'; list every redirect URI in full: adoption removes it from the app"
+    ) in findings
+    assert (
+        "web.implicitGrantSettings: implicit grant is on (access tokens and ID tokens); adoption "
+        "turns it off: the app must use the authorization-code flow (with PKCE in a browser)"
+    ) in findings
+    assert (
+        "requiredResourceAccess: asks the legacy Azure AD Graph for User.Read (delegated); Azure "
+        "AD Graph is retired, and fhir-apps manages only access to the FHIR server: adoption "
+        "removes this request (move the app to Microsoft Graph)"
+    ) in findings
+    assert any(
+        f.startswith("requiredResourceAccess: asks Microsoft Graph for User.Read") for f in findings
+    )
+    assert adoption.clients[0].block["redirectUris"] == [
+        "https://reports-dev.contoso.com/auth/callback"
+    ]
+    _loads(adoption, tmp_path)
+
+
+def test_a_confidential_client_left_without_valid_redirects_is_not_adopted() -> None:
+    app = _app("legacy-reporting")
+    app["web"]["redirectUris"] = ["https://*.reports-dev.contoso.com/auth/callback"]
+    adoption = plan(_export(app), environment="dev")
+    assert adoption.clients == ()
+    assert "(application): not adopted: a confidential client needs a redirect URI" in "\n".join(
+        _findings(adoption, "Contoso Legacy Reporting")
+    )
+
+
+def test_resource_app_details_the_config_cannot_carry(tmp_path: Path) -> None:
+    server = _app("fhir-server")
+    server["api"]["requestedAccessTokenVersion"] = 2
+    server["identifierUris"].append("api://2b9e4d71-5c3a-4f8e-b6d2-7a1c9e0f4b35")
+    server["appRoles"][0]["isEnabled"] = False
+    server["appRoles"][1]["allowedMemberTypes"] = ["Application"]
+    result = plan(GraphExport(applications=(server,)), environment="dev")
+    assert result.server.block["accessTokenVersion"] == 1
+    assert "globalAdmin" not in result.server.block["appRoles"]
+    assert _findings(result, "Contoso FHIR Server (dev)") == [
+        "api.oauth2PermissionScopes, appRoles: ids and values are kept "
+        "(pinned in fhirServer.ids); descriptions and display names are rewritten to fhir-apps' "
+        "texts",
+        "api.requestedAccessTokenVersion: 2 must be 1 for a server identified by an https URL: "
+        "with v2 tokens 'aud' is the application id, and the FHIR server expects its URL: set "
+        "to 1",
+        "appRoles: role 'globalAdmin' is disabled: adoption removes it (it grants nothing now); "
+        "to keep it, enable it and run adopt again",
+        "appRoles: role 'globalExporter' allows Application; adoption allows Application and "
+        "User (so daemons and people can both hold it)",
+        "identifierUris: 'api://2b9e4d71-5c3a-4f8e-b6d2-7a1c9e0f4b35' is removed: the config has "
+        "one identifier URI, the server URL https://fhir-dev.contoso.com (tokens requested for "
+        "'api://2b9e4d71-5c3a-4f8e-b6d2-7a1c9e0f4b35' stop being issued)",
+    ]
+    _loads(result, tmp_path)
+
+
+def test_without_service_principals_there_are_no_sp_import_ids() -> None:
+    adoption = plan(_export(_app("patient-spa"), sps=False), environment="dev")
+    assert adoption.clients[0].block["importIds"] == {
+        "application": "/applications/b3d7f1a9-6c2e-4b58-9f04-1a7e3c5d9b62"
+    }
+    assert [f for f in adoption.findings if f.app == "(every adopted app)"] == [
+        Finding(
+            "(every adopted app)",
+            "servicePrincipals",
+            "no --service-principals export, so no service principal has an import id: `pulumi "
+            "up` tries to create one per app and stops with 'already exists' for each app that "
+            "has one; export them (az ad sp list --all, or GET /servicePrincipals) and run adopt "
+            "again",
+        )
+    ]
+
+
+def test_no_tenant_block_when_base_yaml_covers_the_domain(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text("tenant:\n  verifiedDomains: [contoso.com]\n")
+    assert plan(_export(), environment="dev", config_dir=tmp_path).tenant is None
+    (tmp_path / "base.yaml").write_text("tenant:\n  verifiedDomains: [fabrikam.com]\n")
+    assert plan(_export(), environment="dev", config_dir=tmp_path).tenant == {
+        "verifiedDomains": ["contoso.com", "fabrikam.com"]
+    }
+
+
+def test_keys_do_not_depend_on_export_order() -> None:
+    apps = [_app(n) for n in ("clinician-portal", "patient-spa", "care-mobile", "claims-ingest")]
+    forward = plan(_export(*apps), environment="dev")
+    backward = plan(_export(*reversed(apps)), environment="dev")
+    assert environment_yaml(forward) == environment_yaml(backward)
+
+
+# -- the YAML ------------------------------------------------------------------------------------
+
+
+def test_yaml_starts_with_the_schema_and_parses_to_the_config() -> None:
+    apps = [_app(p.stem.removeprefix("application-")) for p in FIXTURES.glob("application-*.json")]
+    apps = [a for a in apps if a["displayName"] != "Contoso FHIR Server (dev)"]
+    adoption = plan(_export(*apps), environment="dev")
+    text = environment_yaml(adoption)
+    assert text.splitlines()[0] == SCHEMA_LINE == "# yaml-language-server: $schema=../schema.json"
+    assert yaml.safe_load(text) == adoption.config()
+    assert all(len(line) <= 100 or "/" in line for line in text.splitlines())
+    # Every finding is in the file, word for word, as a comment (wrapped at spaces only).
+    comments = [line.strip() for line in text.splitlines() if line.strip().startswith("#")]
+    flat = " ".join(" ".join(line.lstrip("#").split()) for line in comments)
+    for finding in adoption.findings:
+        assert f"FINDING {finding.property}: {finding.message}" in flat, finding
+
+
+def test_write_refuses_to_overwrite(tmp_path: Path) -> None:
+    adoption = plan(_export(), environment="dev")
+    written = write_environment(adoption, tmp_path, force=False)
+    assert written == [tmp_path / "base.yaml", tmp_path / "environments" / "dev.yaml"]
+    with pytest.raises(Exception) as error:
+        write_environment(adoption, tmp_path, force=False)
+    assert str(error.value) == (
+        f"{tmp_path / 'environments' / 'dev.yaml'}: exists; adopt will not overwrite it (pass "
+        "--force to replace it, or print the YAML without --write and merge by hand)"
+    )
+    (tmp_path / "base.yaml").write_text("owners: []\n")
+    assert write_environment(adoption, tmp_path, force=True) == [
+        tmp_path / "environments" / "dev.yaml"
+    ]
+    assert (tmp_path / "base.yaml").read_text() == "owners: []\n"
+
+
+def test_variants_always_load(tmp_path: Path) -> None:
+    """Mutations that portals really make still give a config `check` accepts."""
+    base = [_app(n) for n in ("clinician-portal", "patient-spa", "care-mobile", "claims-ingest")]
+    variants = copy.deepcopy(base)
+    variants[1]["isFallbackPublicClient"] = True  # spa with the fallback flag
+    variants[1]["web"]["redirectUris"] = ["https://patient-dev.contoso.com/legacy"]
+    variants[2]["signInAudience"] = "AzureADMultipleOrgs"
+    variants[3]["requiredResourceAccess"][0]["resourceAccess"].append(
+        {"id": "5f3d8b2a-9c1e-4d74-b6a0-8e2f4c6a9d17", "type": "Scope"}
+    )
+    variants[0]["identifierUris"] = ["api://4d8a2f6c-0e3b-4c97-8a15-2f7e9b3d6c08"]
+    adoption = plan(_export(*variants), environment="dev")
+    _loads(adoption, tmp_path)
+    spa = next(c for c in adoption.clients if c.key == "contoso-patient-app-spa")
+    assert "fallbackPublicClient" not in spa.block
+    assert _findings(adoption, "Contoso Patient App (SPA)") == [
+        "isFallbackPublicClient: is true; adoption sets it to false (only mobile and desktop "
+        "clients keep it)",
+        "web.redirectUris: 'https://patient-dev.contoso.com/legacy' is removed: a client has one "
+        "platform in the config, and this app is adopted as another",
+    ]
+    service = next(c for c in adoption.clients if c.key == "contoso-claims-ingest")
+    assert "scopes" not in service.block

@@ -1,0 +1,157 @@
+"""Round trip per fixture: adopt -> write config -> render the real program -> Graph manifests.
+
+The manifest of every adopted app must carry the fixture's managed properties with the same
+ids, and the rendered Application must import the fixture's object. The only differences
+allowed are those a finding announces (the legacy app's), each named by its property.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fhir_apps.adopt import compare, plan, read_export, write_environment
+from fhir_apps.render.engine import Rendering, render
+from fhir_apps.render.graph import manifests
+from fhir_apps.spec.loader import load_spec
+
+FIXTURES = Path(__file__).parent / "fixtures" / "graph"
+SERVER = FIXTURES / "application-fhir-server.json"
+SPS = FIXTURES / "service-principals.json"
+ASSIGNMENTS = FIXTURES / "app-role-assignments.json"
+GRANTS = FIXTURES / "oauth2-permission-grants.json"
+RESOURCE_APP_ID = "2b9e4d71-5c3a-4f8e-b6d2-7a1c9e0f4b35"
+
+# fixture -> (YAML key, drift the findings announce)
+CASES = {
+    "fhir-server": ("fhir-server", set()),
+    "clinician-portal": ("contoso-clinician-portal", set()),
+    "patient-spa": ("contoso-patient-app-spa", set()),
+    "care-mobile": ("contoso-care-mobile", set()),
+    "claims-ingest": ("contoso-claims-ingest", set()),
+    "legacy-reporting": (
+        "contoso-legacy-reporting",
+        {"web.redirectUris", "web.implicitGrantSettings", "requiredResourceAccess"},
+    ),
+}
+
+
+def _load(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"application-{name}.json").read_text(encoding="utf-8"))
+
+
+def _adopt_and_render(name: str, tmp_path: Path) -> tuple[Any, Rendering]:
+    files = [SERVER] if name == "fhir-server" else [SERVER, FIXTURES / f"application-{name}.json"]
+    export = read_export(files, SPS, ASSIGNMENTS, GRANTS)
+    adoption = plan(export, environment="adopted", config_dir=tmp_path)
+    write_environment(adoption, tmp_path, force=False)
+    load_spec(tmp_path, environment="adopted")  # what `check` does: must pass
+    return adoption, render(environment="adopted", config_dir=tmp_path)
+
+
+def _expected(app: dict[str, Any]) -> dict[str, Any]:
+    """The fixture's managed properties, written out by hand (independent of fhir_apps.adopt)."""
+    api = app["api"] or {}
+    web = app["web"] or {}
+    return {
+        "displayName": app["displayName"],
+        "identifierUris": sorted(app["identifierUris"]),
+        "isFallbackPublicClient": bool(app["isFallbackPublicClient"]),
+        "scopes": sorted((s["id"], s["value"]) for s in api["oauth2PermissionScopes"]),
+        "roles": sorted(
+            (r["id"], r["value"], tuple(sorted(r["allowedMemberTypes"]))) for r in app["appRoles"]
+        ),
+        "web.redirectUris": sorted(web["redirectUris"]),
+        "web.implicitGrantSettings": web["implicitGrantSettings"],
+        "spa.redirectUris": sorted(app["spa"]["redirectUris"]),
+        "publicClient.redirectUris": sorted(app["publicClient"]["redirectUris"]),
+        "requiredResourceAccess": sorted(
+            (e["resourceAppId"], sorted((a["id"], a["type"]) for a in e["resourceAccess"]))
+            for e in app["requiredResourceAccess"]
+        ),
+    }
+
+
+def _rendered(manifest: dict[str, Any]) -> dict[str, Any]:
+    # The mocks cannot know the resource app's appId: its placeholder stands for the appId of
+    # the object it imports, which Entra keeps on import (the fixture's).
+    def app_id(value: str) -> str:
+        return RESOURCE_APP_ID if value == "<clientId of fhir-server>" else value
+
+    return {
+        "displayName": manifest["displayName"],
+        "identifierUris": manifest["identifierUris"],
+        "isFallbackPublicClient": manifest["isFallbackPublicClient"],
+        "scopes": sorted((s["id"], s["value"]) for s in manifest["api"]["oauth2PermissionScopes"]),
+        "roles": sorted(
+            (r["id"], r["value"], tuple(r["allowedMemberTypes"])) for r in manifest["appRoles"]
+        ),
+        "web.redirectUris": manifest["web"]["redirectUris"],
+        "web.implicitGrantSettings": manifest["web"]["implicitGrantSettings"],
+        "spa.redirectUris": manifest["spa"]["redirectUris"],
+        "publicClient.redirectUris": manifest["publicClient"]["redirectUris"],
+        "requiredResourceAccess": sorted(
+            (app_id(e["resourceAppId"]), sorted((a["id"], a["type"]) for a in e["resourceAccess"]))
+            for e in manifest["requiredResourceAccess"]
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_round_trip_keeps_managed_properties_and_ids(name: str, tmp_path: Path) -> None:
+    key, announced = CASES[name]
+    fixture = _load(name)
+    adoption, rendering = _adopt_and_render(name, tmp_path)
+    manifest = manifests(rendering)[key]
+
+    expected, got = _expected(fixture), _rendered(manifest)
+    differing = {prop for prop in expected if expected[prop] != got[prop]}
+    assert differing == {p for p in announced if p in expected}, (key, differing)
+    finding_props = {f.property for f in adoption.findings if f.app == fixture["displayName"]}
+    assert announced <= finding_props, (key, announced - finding_props)
+    # The same through the drift check `adopt --check` uses, with every managed property.
+    existing = [_load("fhir-server"), fixture] if name != "fhir-server" else [fixture]
+    drifts = compare(manifests(rendering), existing, [fixture["id"]])
+    assert {d.property for d in drifts if d.key == key} == announced
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_adopted_resources_carry_their_import_ids(name: str, tmp_path: Path) -> None:
+    key, _ = CASES[name]
+    fixture = _load(name)
+    service_principal = next(
+        sp
+        for sp in json.loads(SPS.read_text(encoding="utf-8"))["value"]
+        if sp["appId"] == fixture["appId"]
+    )
+    _, rendering = _adopt_and_render(name, tmp_path)
+    by_name = {r.name: r for r in rendering.resources}
+    application, sp = by_name[f"{key}-app"], by_name[f"{key}-sp"]
+    assert application.type == "azuread:index/application:Application", application.urn
+    assert application.import_id == f"/applications/{fixture['id']}", application.urn
+    assert sp.type == "azuread:index/servicePrincipal:ServicePrincipal", sp.urn
+    assert sp.import_id == service_principal["id"], sp.urn
+
+
+def test_every_client_fixture_adopted_together_renders_without_drift_but_announced(
+    tmp_path: Path,
+) -> None:
+    files = sorted(FIXTURES.glob("application-*.json"))
+    export = read_export(files, SPS, ASSIGNMENTS, GRANTS)
+    adoption = plan(export, environment="all", config_dir=tmp_path)
+    write_environment(adoption, tmp_path, force=False)
+    rendering = render(environment="all", config_dir=tmp_path)
+    adopted_ids = [a.app["id"] for a in adoption.adopted()]
+    drifts = compare(manifests(rendering), export.applications, adopted_ids)
+    assert [(d.key, d.property) for d in drifts] == [
+        ("contoso-legacy-reporting", "requiredResourceAccess"),
+        ("contoso-legacy-reporting", "web.implicitGrantSettings"),
+        ("contoso-legacy-reporting", "web.redirectUris"),
+    ]
+    imports = sorted(
+        r.import_id for r in rendering.resources if r.type.endswith("application:Application")
+    )
+    assert imports == sorted(f"/applications/{object_id}" for object_id in adopted_ids)

@@ -4,6 +4,11 @@ For the open-source server (`oss`) this component creates the application (ident
 server URL, delegated scopes, app roles) and its service principal. For the managed services
 (`ahds`, `azure-api-for-fhir`) Entra already holds the first-party "Azure Healthcare APIs"
 application: it is looked up, never created, and its scope ids are read from the tenant.
+
+The one exception is SMART on FHIR on a deployed AHDS service (`smart: true`): as in Microsoft's
+SMART samples, a custom resource application exposes the SMART scopes (written with dots) and the
+FHIR service's audience points at its identifier URI. It is created like the oss app, without app
+roles (access is Azure RBAC at the service) and without requiring an app role assignment.
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ class FhirResourceAppArgs:
     tenant_id: the tenant whose authority issues the tokens.
     protect: Pulumi `protect` on the application and its service principal (oss only); set for
         environments marked `protected`, where deleting the API would cut off every client.
+    audience: the token audience when it is not the server URL: the SMART resource app's
+        identifier URI (`Spec.audience()`); default `server.audience()`.
     """
 
     server: FhirServer
@@ -57,6 +64,7 @@ class FhirResourceAppArgs:
     owners: pulumi.Input[Sequence[str]]
     tenant_id: pulumi.Input[str]
     protect: bool = False
+    audience: str | None = None
 
 
 class FhirResourceApp(pulumi.ComponentResource):
@@ -83,8 +91,8 @@ class FhirResourceApp(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TYPE, name, None, opts)
         self.kind: FhirServerKind = args.server.kind
-        self.audience = server_audience(args.server)
-        if args.server.kind == "oss":
+        self.audience = args.audience or server_audience(args.server)
+        if args.server.kind == "oss" or args.server.smart_app():
             self._create_resource_app(name, args)
         else:
             self._look_up_first_party(args)
@@ -148,8 +156,9 @@ class FhirResourceApp(pulumi.ComponentResource):
                 client_id=app.client_id,
                 # The open-source server authorizes by the `roles` claim only, so a principal
                 # without an app role would be refused anyway; refusing the token at Entra is
-                # earlier and shows up in the sign-in logs.
-                app_role_assignment_required=True,
+                # earlier and shows up in the sign-in logs. The SMART app of an AHDS service has
+                # no app roles (the service checks Azure RBAC), so it cannot require one.
+                app_role_assignment_required=server.kind == "oss",
                 owners=args.owners,
             ),
             opts=pulumi.ResourceOptions(

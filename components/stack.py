@@ -18,19 +18,28 @@ from components._client import ClientComponent
 from components.confidential_client import ConfidentialClient, ConfidentialClientArgs
 from components.credentials import CredentialContext
 from components.fhir_resource_app import FhirResourceApp, FhirResourceAppArgs
+from components.fhir_service import FhirService, FhirServiceArgs
+from components.key_vault_secrets import KeyVaultSecrets, KeyVaultSecretsArgs, VaultSecret
 from components.public_client import PublicClient, PublicClientArgs
+from components.rbac import FhirRbac, FhirRbacArgs, RbacGrant
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs
 from components.service_client import ServiceClient, ServiceClientArgs
 from fhir_apps.endpoints import authority, token_endpoint
 from fhir_apps.spec.model import ConfidentialClient as ConfidentialClientSpec
 from fhir_apps.spec.model import PublicClient as PublicClientSpec
+from fhir_apps.spec.model import SecretCredential, Spec
 from fhir_apps.spec.model import ServiceClient as ServiceClientSpec
-from fhir_apps.spec.model import Spec
 
 __all__ = ["OUTPUT_NAMES", "SERVER_NAME", "build", "check_stack_settings"]
 
 # The resource name of the FHIR resource app component; a client key may not take it.
 SERVER_NAME = "fhir-server"
+# Resource names of the azure-native components (their types differ from every client's).
+SERVICE_NAME = "fhir-service"
+RBAC_NAME = "fhir-rbac"
+KEY_VAULT_NAME = "key-vault-secrets"
+SMART_USER = "FHIR SMART User"
+USER_IMPERSONATION = "user_impersonation"
 
 # The stack outputs, in the order they are exported.
 OUTPUT_NAMES = ("tenantId", "server", "clients", "clientSecrets")
@@ -42,13 +51,19 @@ def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
     today: the date secret rotation is computed from.
     config_dir: the directory the spec was loaded from (certificate files are relative to it).
 
+    Azure resources (azure-native, imported only when needed): the FHIR service when
+    `fhirServer.deploy` is set, RBAC role assignments at the service for managed kinds, and Key
+    Vault secrets when a vault is configured. A registrations-only stack loads none of them.
+
     Outputs:
         tenantId: the tenant id (`tenant.id`, else the deploying principal's tenant).
         server: audience, authority, kind, clientId (resource app), servicePrincipalObjectId,
-            scopeIds and roleIds (`{value: id}`).
+            scopeIds and roleIds (`{value: id}`); plus resourceId (the FHIR service scope) and
+            url (the service endpoint) when the stack deploys or names the service, and
+            accessPolicyObjectIds for azure-api-for-fhir with `accessPolicies`.
         clients: per enabled client key, what MSAL needs: clientId, tenantId, authority,
             tokenEndpoint, scope (space-separated), redirectUris, kind, credentialType and, for
-            secret credentials, secretExpiresOn.
+            secret credentials, secretExpiresOn (and keyVaultSecretId when written to a vault).
         clientSecrets: per client key with a secret credential, the current secret. Exported
             apart from `clients` and marked secret, so `clients` stays readable.
     """
@@ -67,6 +82,12 @@ def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
         config_dir=config_dir,
     )
 
+    audience = spec.audience()
+    if audience is None and spec.fhir_server.smart_app():
+        raise ValueError(
+            "tenant.id: required with fhirServer.smart on kind ahds (the SMART resource app's "
+            "identifier URI is api://<tenant.id>/<workspace>-<service>)"
+        )
     server = FhirResourceApp(
         SERVER_NAME,
         FhirResourceAppArgs(
@@ -76,18 +97,51 @@ def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
             owners=_owners(deployer, spec.owners, spec.fhir_server.owners),
             tenant_id=tenant_id,
             protect=spec.protected,
+            audience=audience,
         ),
     )
+    service: FhirService | None = None
+    if spec.fhir_server.deploy is not None:
+        if spec.fhir_server.kind != "ahds":
+            raise ValueError(
+                "fhirServer.deploy: applies only to kind ahds (Azure API for FHIR takes no new "
+                "deployments)"
+            )
+        service = FhirService(
+            SERVICE_NAME,
+            FhirServiceArgs(
+                deploy=spec.fhir_server.deploy,
+                # The registrations' own audience and tenant: consistent by construction.
+                audience=server.audience,
+                tenant_id=tenant_id,
+                protect=spec.protected,
+            ),
+        )
 
     built = _create_clients(spec, clients, server, deployer, tenant_id, context)
+    scope: pulumi.Input[str] | None = (
+        service.resource_id if service is not None else spec.fhir_server.resource_id
+    )
     if server.kind == "oss":
         if spec.assignments:
             RoleAssignments(
                 "assignments", RoleAssignmentsArgs(resource=server, assignments=spec.assignments)
             )
     else:
-        _warn_rbac_not_applied(spec, clients, server)
-    return _stack_outputs(server, clients, built, pulumi.Output.from_input(tenant_id))
+        _create_rbac(spec, clients, built, scope)
+        _warn_access_policies(spec)
+    vault_ids = _create_vault_secrets(spec, clients, built)
+    outputs = _stack_outputs(server, clients, built, pulumi.Output.from_input(tenant_id))
+    if scope is not None:
+        outputs["server"]["resourceId"] = scope
+        outputs["server"]["url"] = spec.fhir_server.audience()
+    if spec.fhir_server.access_policies is not None:
+        outputs["server"]["accessPolicyObjectIds"] = sorted(
+            set(spec.fhir_server.access_policies.object_ids)
+        )
+    for key, secret_id in vault_ids.items():
+        outputs["clients"][key]["keyVaultSecretId"] = secret_id
+    return outputs
 
 
 def _create_clients(
@@ -121,21 +175,114 @@ def _create_clients(
     return built
 
 
-def _warn_rbac_not_applied(spec: Spec, clients: dict[str, Any], server: FhirResourceApp) -> None:
-    """Seam: for managed FHIR services, assignments and service clients' roles become Azure
-    RBAC role assignments at the FHIR service scope (an RBAC component, not built yet). Say so
-    on every run instead of pretending they were applied."""
-    unapplied = [f"assignments[{i}]" for i in range(len(spec.assignments))]
-    unapplied += [
+def _rbac_grants(
+    spec: Spec, clients: dict[str, Any], built: dict[str, ClientComponent]
+) -> dict[str, RbacGrant]:
+    """What a managed FHIR service's RBAC must grant, keyed by client key or principal id.
+
+    - service clients: their `roles`, to their service principal;
+    - with a SMART resource app: FHIR SMART User to the service principal of each confidential
+      or public client that requests SMART scopes (anything besides user_impersonation);
+    - `assignments`: their roles, to the principal named.
+    """
+    grants: dict[str, RbacGrant] = {}
+    smart = spec.fhir_server.smart_app()
+    for key, client in clients.items():
+        if isinstance(client, ServiceClientSpec):
+            roles = tuple(client.roles)
+        elif smart and set(client.scopes) - {USER_IMPERSONATION}:
+            roles = (SMART_USER,)
+        else:
+            roles = ()
+        if roles:
+            grants[key] = RbacGrant(
+                principal_id=built[key].service_principal_object_id,
+                principal_type="ServicePrincipal",
+                roles=roles,
+                description=f"clients.{key} ({spec.environment}/{spec.stack})",
+            )
+    for assignment in spec.assignments:
+        key = str(assignment.principal_id)
+        if key in clients:
+            raise ValueError(f"clients.{key}: a client key may not equal an assignment's principal")
+        earlier = grants.get(key)
+        grants[key] = RbacGrant(
+            principal_id=key,
+            principal_type=assignment.principal_type,
+            roles=tuple(sorted({*assignment.roles, *(earlier.roles if earlier else ())})),
+            description=assignment.description
+            or (earlier.description if earlier else f"assignments ({spec.environment})"),
+        )
+    return grants
+
+
+def _create_rbac(
+    spec: Spec,
+    clients: dict[str, Any],
+    built: dict[str, ClientComponent],
+    scope: pulumi.Input[str] | None,
+) -> None:
+    """Managed kinds: FHIR RBAC role assignments at the FHIR service's scope."""
+    grants = _rbac_grants(spec, clients, built)
+    if not grants:
+        return
+    if scope is None:
+        # The config rules demand resourceId (or deploy) first, naming the file; this keeps a
+        # hand-made spec honest instead of pretending the roles were granted.
+        pulumi.log.warn(
+            f"{', '.join(_granted_keys(spec, clients))}: not applied for kind "
+            f"{spec.fhir_server.kind!r}: no FHIR service scope; set fhirServer.resourceId (or "
+            "fhirServer.deploy) so that the RBAC role assignments can be made"
+        )
+        return
+    FhirRbac(RBAC_NAME, FhirRbacArgs(scope=scope, grants=grants))
+
+
+def _granted_keys(spec: Spec, clients: dict[str, Any]) -> list[str]:
+    keys = [f"assignments[{i}]" for i in range(len(spec.assignments))]
+    keys += [
         f"clients.{key}.roles"
         for key, client in clients.items()
         if isinstance(client, ServiceClientSpec) and client.roles
     ]
-    if unapplied:
-        pulumi.log.warn(
-            f"{', '.join(unapplied)}: not applied for kind {server.kind!r}: Azure RBAC "
-            "role assignments are not managed yet; grant them at the FHIR service scope"
+    return keys
+
+
+def _warn_access_policies(spec: Spec) -> None:
+    """Access policies are a property of the Azure API for FHIR service, which the stack does not
+    own; say on every run that they are exported, not applied."""
+    policies = spec.fhir_server.access_policies
+    if policies is None or not policies.object_ids:
+        return
+    pulumi.log.warn(
+        "fhirServer.accessPolicies: not applied: access policies are a property of the Azure API "
+        "for FHIR service, which this stack does not manage; the object ids are exported as "
+        "server.accessPolicyObjectIds for the service's own deployment. Prefer roles and "
+        "assignments (Azure RBAC), which this stack applies at fhirServer.resourceId"
+    )
+
+
+def _create_vault_secrets(
+    spec: Spec, clients: dict[str, Any], built: dict[str, ClientComponent]
+) -> dict[str, str]:
+    """Each secret credential's current secret into its Key Vault; `{client key: secret id}`."""
+    secrets: dict[str, VaultSecret] = {}
+    for key, client in clients.items():
+        credential = client.credential
+        if not isinstance(credential, SecretCredential):
+            continue
+        vault = credential.key_vault_id or spec.secret_store.key_vault_id
+        component = built[key]
+        if vault is None or component.client_secret is None or not component.secret_expires_on:
+            continue
+        secrets[key] = VaultSecret(
+            key_vault_id=vault,
+            value=component.client_secret,
+            expires_on=dt.date.fromisoformat(component.secret_expires_on),
         )
+    if not secrets:
+        return {}
+    return KeyVaultSecrets(KEY_VAULT_NAME, KeyVaultSecretsArgs(secrets=secrets)).secret_ids
 
 
 def _stack_outputs(

@@ -114,14 +114,17 @@ def test_an_assignment_to_an_undefined_role_fails_clearly() -> None:
         run_build(make_spec(assignments=bad))
 
 
-def test_managed_kinds_leave_assignments_to_rbac_and_say_so(caplog: Any) -> None:
+def test_managed_kinds_without_a_service_scope_say_rbac_is_not_applied(caplog: Any) -> None:
+    # The config rules demand fhirServer.resourceId here; a hand-made spec still gets no silent
+    # gap: nothing is assigned, and the run says which keys were not applied.
     clients = {"daemon": {**MAXIMAL["daemon"], "roles": ["FHIR Data Reader"]}}
     assignments = [{**ASSIGNMENTS[0], "roles": ["FHIR Data Reader"]}]
     run = run_build(make_spec(fhirServer=ahds_server(), assignments=assignments, clients=clients))
     assert run.of_type(ROLE_ASSIGNMENT) == {}
+    assert not [r for r in run.resources.values() if r.type.startswith("azure-native")]
     assert (
-        "assignments[0], clients.daemon.roles: not applied for kind 'ahds': Azure RBAC role "
-        "assignments are not managed yet"
+        "assignments[0], clients.daemon.roles: not applied for kind 'ahds': no FHIR service "
+        "scope; set fhirServer.resourceId (or fhirServer.deploy)"
     ) in caplog.text
 
 
@@ -156,14 +159,22 @@ def test_public_surface() -> None:
         "ConfidentialClient",
         "ConfidentialClientArgs",
         "CredentialContext",
+        "FhirRbac",
+        "FhirRbacArgs",
         "FhirResourceApp",
         "FhirResourceAppArgs",
+        "FhirService",
+        "FhirServiceArgs",
+        "KeyVaultSecrets",
+        "KeyVaultSecretsArgs",
         "PublicClient",
         "PublicClientArgs",
+        "RbacGrant",
         "RoleAssignments",
         "RoleAssignmentsArgs",
         "ServiceClient",
         "ServiceClientArgs",
+        "VaultSecret",
         "build",
     }
     assert components.build is build
@@ -175,7 +186,7 @@ def test_args_types_are_frozen_keyword_only_dataclasses() -> None:
     import dataclasses
 
     for name in components.__all__:
-        if name.endswith("Args") or name == "CredentialContext":
+        if name.endswith("Args") or name in ("CredentialContext", "RbacGrant", "VaultSecret"):
             params = getattr(components, name).__dataclass_params__
             assert params.frozen, name
             fields = dataclasses.fields(getattr(components, name))

@@ -38,13 +38,38 @@ clients:
 
 DEV = "config/environments/dev.yaml"
 BASE_FILE = "config/base.yaml"
-AHDS = """\
+AHDS_ID = (
+    "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/"
+    "Microsoft.HealthcareApis/workspaces/contoso/fhirservices/fhir"
+)
+AHDS = f"""\
 fhirServer:
   kind: ahds
   url: https://contoso-fhir.fhir.azurehealthcareapis.com
+  resourceId: {AHDS_ID}
   appRoles: null
   scopes: null
 """
+
+
+def ahds_deploy(server: str = "", **deploy: str | None) -> str:
+    """A dev.yaml overlay: an AHDS service this stack deploys (fields replaced or, with None,
+    left out), extra `fhirServer` lines, and the daemon given an RBAC role. Ends inside
+    `clients:` so a case may add clients."""
+    fields: dict[str, str | None] = {
+        "resourceGroup": "rg-fhir",
+        "location": "westeurope",
+        "workspace": "contoso",
+        "service": "fhir",
+        **deploy,
+    }
+    lines = "".join(f"    {k}: {v}\n" for k, v in fields.items() if v is not None)
+    extra = f"  {server}\n" if server else ""
+    return (
+        f"fhirServer:\n  kind: ahds\n  deploy:\n{lines}{extra}"
+        "clients:\n  daemon: {roles: [FHIR Data Writer]}"
+    )
+
 
 # (id, dev.yaml overlay, expected problems as `file: path: message`)
 CASES = [
@@ -413,6 +438,142 @@ CASES = [
             f"{DEV}: fhirServer.appRoles: must be empty for kind ahds: the Azure Health Data "
             "Services resource application belongs to Microsoft; give clients FHIR RBAC roles "
             "with roles or assignments",
+        ],
+    ),
+    (
+        "ahds-deploy-names-azure-rejects",
+        ahds_deploy(workspace="Contoso-WS", service="f"),
+        [
+            f"{DEV}: fhirServer.deploy.workspace: 'Contoso-WS' is not a valid workspace name: "
+            "Azure allows 3-24 lowercase letters and digits (no '-': the URL is "
+            "https://<workspace>-<service>.fhir.azurehealthcareapis.com)",
+            f"{DEV}: fhirServer.deploy.service: 'f' is not a valid FHIR service name: Azure "
+            "allows 3-24 lowercase letters and digits (no '-': the URL is "
+            "https://<workspace>-<service>.fhir.azurehealthcareapis.com)",
+        ],
+    ),
+    (
+        "ahds-deploy-workspace-too-long",
+        ahds_deploy(workspace="w" * 25),
+        [
+            f"{DEV}: fhirServer.deploy.workspace: '{'w' * 25}' is not a valid workspace name: "
+            "Azure allows 3-24 lowercase letters and digits (no '-': the URL is "
+            "https://<workspace>-<service>.fhir.azurehealthcareapis.com)",
+        ],
+    ),
+    (
+        "ahds-deploy-resource-group-and-location",
+        ahds_deploy(resourceGroup="'rg fhir.'", location="'west europe!'"),
+        [
+            f"{DEV}: fhirServer.deploy.resourceGroup: 'rg fhir.' is not a valid resource group "
+            "name: 1-90 letters, digits, '.', '_', '-', '(' and ')', not ending with '.'",
+            f"{DEV}: fhirServer.deploy.location: 'west europe!' is not an Azure location; use "
+            "its name, e.g. westeurope or eastus2",
+        ],
+    ),
+    (
+        "ahds-deploy-location-missing",
+        ahds_deploy(location=None),
+        [f"{DEV}: fhirServer.deploy.location: is required"],
+    ),
+    (
+        "ahds-url-disagrees-with-deploy",
+        ahds_deploy(server="url: https://other-fhir.fhir.azurehealthcareapis.com"),
+        [
+            f"{DEV}: fhirServer.url: does not match fhirServer.deploy (workspace 'contoso', "
+            "service 'fhir'): expected https://contoso-fhir.fhir.azurehealthcareapis.com; or "
+            "leave url out",
+        ],
+    ),
+    (
+        "ahds-deploy-cors-tags-storage",
+        ahds_deploy(
+            corsOrigins="['*', 'http://app.contoso.com', 'https://app.contoso.com/path']",
+            tags="{a/b: x}",
+            exportStorageAccount="St-Export",
+        ),
+        [
+            f"{DEV}: fhirServer.deploy.corsOrigins[0]: '*' lets every web site call the FHIR "
+            "service with a user's token; list an origin such as https://app.contoso.com "
+            "(https, no path), or http://localhost:3000",
+            f"{DEV}: fhirServer.deploy.corsOrigins[1]: 'http://app.contoso.com' is not an https "
+            "origin; use an origin such as https://app.contoso.com (https, no path), or "
+            "http://localhost:3000",
+            f"{DEV}: fhirServer.deploy.corsOrigins[2]: 'https://app.contoso.com/path' is not a "
+            "bare origin (scheme, host, port); use an origin such as https://app.contoso.com "
+            "(https, no path), or http://localhost:3000",
+            f"{DEV}: fhirServer.deploy.tags.a/b: tag name must not contain / (Azure rejects "
+            "< > % & \\ ? /)",
+            f"{DEV}: fhirServer.deploy.exportStorageAccount: 'St-Export' is not a valid storage "
+            "account name: 3-24 lowercase letters and digits",
+        ],
+    ),
+    (
+        "ahds-deploy-tags-not-text",
+        ahds_deploy(tags="{owner: [a, b]}"),
+        [f"{DEV}: fhirServer.deploy.tags.owner: must be text; got a list"],
+    ),
+    (
+        "azure-api-for-fhir-cannot-deploy",
+        "fhirServer:\n  kind: azure-api-for-fhir\n  url: https://contoso.azurehealthcareapis.com\n"
+        "  deploy: {resourceGroup: rg, location: westeurope, workspace: contoso, service: fhir}\n"
+        "clients: {daemon: {enabled: false}}",
+        [
+            f"{DEV}: fhirServer.deploy: applies only to kind ahds: Azure API for FHIR takes no "
+            "new deployments (since 2025-04-01); reference an existing service with resourceId",
+        ],
+    ),
+    (
+        "ahds-rbac-needs-a-service-scope",
+        "fhirServer: {kind: ahds, url: 'https://contoso-fhir.fhir.azurehealthcareapis.com'}\n"
+        "clients: {daemon: {roles: [FHIR Data Writer]}}",
+        [
+            f"{DEV}: fhirServer.resourceId: is required for kind ahds to grant the FHIR RBAC "
+            "roles of clients.daemon.roles: role assignments are made at the FHIR service's "
+            "scope (.../Microsoft.HealthcareApis/workspaces/<workspace>/fhirservices/<service>); "
+            "or set deploy",
+        ],
+    ),
+    (
+        "ahds-smart-needs-deploy",
+        "fhirServer:\n  kind: ahds\n  url: https://contoso-fhir.fhir.azurehealthcareapis.com\n"
+        "  smart: true\nclients: {daemon: {enabled: false}}",
+        [
+            f"{DEV}: fhirServer.smart: needs fhirServer.deploy: the FHIR service's audience must "
+            "point at the SMART resource app, and this stack sets it only on a service it deploys",
+        ],
+    ),
+    (
+        "ahds-smart-needs-tenant-id-and-dotted-scopes",
+        ahds_deploy(server="smart: true\n  scopes: [user_impersonation, patient/*.read]"),
+        [
+            f"{BASE_FILE}: tenant.id: is required with fhirServer.smart on kind ahds: the SMART "
+            "resource app's identifier URI (the token audience) is "
+            "api://<tenant.id>/<workspace>-<service>",
+            f"{DEV}: fhirServer.scopes[1]: scope value must not contain '/'; write SMART scopes "
+            "with dots, e.g. 'patient.all.read' (patient.Observation.read for "
+            "patient/Observation.read)",
+        ],
+    ),
+    (
+        "ahds-smart-client-scope-not-exposed",
+        "tenant: {id: 9b1c2d3e-4f5a-4b6c-8d7e-0f1a2b3c4d5e}\n"
+        + ahds_deploy(server="smart: true\n  scopes: [user_impersonation, launch]")
+        + "\n  web: {scopes: [user_impersonation, patient.all.read]}",
+        [
+            f"{DEV}: clients.web.scopes[1]: 'patient.all.read' is not a scope of the SMART "
+            "resource app (fhirServer.scopes); allowed: user_impersonation, launch",
+        ],
+    ),
+    (
+        "key-vault-secret-name-from-client-key",
+        "secretStore: {keyVaultId: /subscriptions/00000000-0000-0000-0000-000000000001/"
+        "resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv}\n"
+        "clients:\n  web_app: {kind: confidential, redirectUris: ['https://w.contoso.com/cb'], "
+        "credential: {type: secret}}",
+        [
+            f"{DEV}: clients.web_app: the Key Vault secret name 'web_app-client-secret' is not "
+            "allowed: 1-127 letters, digits and '-'; the secret is named after the client key",
         ],
     ),
     (

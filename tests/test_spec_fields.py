@@ -221,7 +221,8 @@ FIELDS = [
         True,
         "sometimes",
         "must be true or false; got 'sometimes'",
-        AHDS_DEPLOY,
+        # SMART on AHDS needs tenant.id: the SMART app's identifier URI is api://<tenant.id>/...
+        {**AHDS_DEPLOY, "tenant": {"id": GUID}},
     ),
     (
         "fhirServer.deploy.fhirVersion",

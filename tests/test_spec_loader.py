@@ -495,6 +495,9 @@ def test_azure_api_for_fhir_loads_with_a_deprecation_warning(tree):
                 fhirServer:
                   kind: azure-api-for-fhir
                   url: https://contoso-fhir.azurehealthcareapis.com
+                  resourceId: >-
+                    /subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg
+                    /providers/Microsoft.HealthcareApis/services/contoso-fhir
                 clients:
                   daemon:
                     kind: service

@@ -15,9 +15,13 @@ import pulumi
 
 from fhir_apps.fhir_constants import AZURE_HEALTHCARE_APIS_APP_ID
 
-__all__ = ["MOCK_SECRET_PREFIX", "PlaceholderMocks", "placeholder_key"]
+__all__ = ["MOCK_SECRET_PREFIX", "MOCK_SUBSCRIPTION_ID", "PlaceholderMocks", "placeholder_key"]
 
 MOCK_SECRET_PREFIX = "MOCKSECRET-"
+# The subscription of the ARM ids the mocks hand out. A GUID (not a `<placeholder>`) because the
+# policies check that RBAC scopes are well-formed FHIR service ids; all zeros reads as a dummy.
+MOCK_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
+_HEALTHCARE = "providers/Microsoft.HealthcareApis"
 
 _APPLICATION = "azuread:index/application:Application"
 _SERVICE_PRINCIPAL = "azuread:index/servicePrincipal:ServicePrincipal"
@@ -25,6 +29,11 @@ _PASSWORD = "azuread:index/applicationPassword:ApplicationPassword"
 _GET_CLIENT_CONFIG = "azuread:index/getClientConfig:getClientConfig"
 _GET_SERVICE_PRINCIPAL = "azuread:index/getServicePrincipal:getServicePrincipal"
 _GET_DOMAINS = "azuread:index/getDomains:getDomains"
+_RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
+_WORKSPACE = "azure-native:healthcareapis:Workspace"
+_FHIR_SERVICE = "azure-native:healthcareapis:FhirService"
+_ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+_KEY_VAULT_SECRET = "azure-native:keyvault:Secret"
 
 FIRST_PARTY_NAME = "Azure Healthcare APIs"
 
@@ -54,6 +63,8 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             digest = hashlib.sha256(name.encode()).hexdigest()[:16]
             outputs.update(value=f"{MOCK_SECRET_PREFIX}{digest}", keyId=f"<keyId of {name}>")
             return f"<id of {name}>", outputs
+        if args.typ.startswith("azure-native:"):
+            return _arm_resource(args.typ, name, outputs)
         return f"<id of {name}>", outputs
 
     def call(
@@ -70,6 +81,40 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         if args.token == _GET_DOMAINS:
             return {"domains": []}, []
         return {}, []
+
+
+def _arm_resource(typ: str, name: str, outputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """ARM ids built from the inputs, in the form Azure returns them, so that role assignment
+    scopes and role definition ids derived from them look (and check) like the real thing."""
+    subscription = f"/subscriptions/{MOCK_SUBSCRIPTION_ID}"
+    group = f"{subscription}/resourceGroups/{outputs.get('resourceGroupName')}"
+    if typ == _RESOURCE_GROUP:
+        resource_id = group
+        outputs.update(name=outputs.get("resourceGroupName"))
+    elif typ == _WORKSPACE:
+        resource_id = f"{group}/{_HEALTHCARE}/workspaces/{outputs.get('workspaceName')}"
+        outputs.update(name=outputs.get("workspaceName"))
+    elif typ == _FHIR_SERVICE:
+        workspace = outputs.get("workspaceName")
+        service = outputs.get("fhirServiceName")
+        resource_id = f"{group}/{_HEALTHCARE}/workspaces/{workspace}/fhirservices/{service}"
+        outputs.update(name=f"{workspace}/{service}")
+    elif typ == _ROLE_ASSIGNMENT:
+        resource_id = (
+            f"{outputs.get('scope')}/providers/Microsoft.Authorization/roleAssignments/"
+            f"{outputs.get('roleAssignmentName')}"
+        )
+        outputs.update(name=outputs.get("roleAssignmentName"))
+    elif typ == _KEY_VAULT_SECRET:
+        resource_id = (
+            f"{group}/providers/Microsoft.KeyVault/vaults/{outputs.get('vaultName')}/secrets/"
+            f"{outputs.get('secretName')}"
+        )
+        outputs.update(name=outputs.get("secretName"))
+    else:
+        resource_id = f"<id of {name}>"
+    outputs["id"] = resource_id
+    return resource_id, outputs
 
 
 def _first_party_service_principal(query: dict[str, Any]) -> dict[str, Any]:

@@ -48,6 +48,27 @@ _AHDS_FHIR_ID = re.compile(
     r"/workspaces/[^/]+/fhirservices/[^/]+$",
     re.IGNORECASE,
 )
+# Azure Health Data Services workspace and FHIR service names: 3-24 characters, lowercase letters
+# and digits only. Source: the Microsoft.HealthcareApis REST API (2024-03-31, the version the
+# pinned pulumi-azure-native 3.29 `healthcareapis` module uses) and the portal's create blade, which
+# both reject anything else; the two names form the host `<workspace>-<service>.fhir....`, which
+# is why neither may contain '-'.
+_AHDS_NAME = re.compile(r"^[a-z0-9]{3,24}$")
+# Storage account names (the export destination): 3-24 lowercase letters and digits.
+_STORAGE_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+# Resource group names (ARM): 1-90 characters: letters (Unicode), digits, '.', '_', '-', '(', ')';
+# not ending with '.'.
+_RESOURCE_GROUP = re.compile(r"^[-\w.()]{1,90}$")
+# Azure locations: e.g. westeurope (the ARM name) or "West Europe" (the display name).
+_LOCATION = re.compile(r"^[A-Za-z][A-Za-z0-9 ]{1,63}$")
+# Key Vault object (secret) names: 1-127 characters, letters, digits and '-'.
+_KEY_VAULT_SECRET_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
+# Azure tags: at most 50 per resource; names up to 512 characters without < > % & \ ? /, values
+# up to 256 characters.
+MAX_TAGS: Final = 50
+MAX_TAG_NAME_LENGTH: Final = 512
+MAX_TAG_VALUE_LENGTH: Final = 256
+TAG_NAME_FORBIDDEN_CHARS: Final = "<>%&\\?/"
 _API_FOR_FHIR_ID = re.compile(
     r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/Microsoft\.HealthcareApis"
     r"/services/[^/]+$",
@@ -61,14 +82,21 @@ __all__ = [
     "MAX_REDIRECT_URIS",
     "MAX_REDIRECT_URI_LENGTH",
     "MAX_SECRET_LIFETIME_DAYS",
+    "MAX_TAGS",
+    "MAX_TAG_NAME_LENGTH",
+    "MAX_TAG_VALUE_LENGTH",
     "NATIVE_CLIENT_REDIRECT_URI",
     "PLATFORMS",
     "REDIRECT_URI_FORBIDDEN_CHARS",
     "SECRET_SLOTS_LIFETIME_FACTOR",
+    "TAG_NAME_FORBIDDEN_CHARS",
     "access_token_version_problem",
+    "ahds_name_problem",
+    "ahds_service_url",
     "ahds_url_problem",
     "azure_api_for_fhir_url_problem",
     "case_insensitive_duplicates",
+    "cors_origin_problem",
     "duplicate_indices",
     "federated_audiences_problem",
     "federated_count_problem",
@@ -78,14 +106,20 @@ __all__ = [
     "identifier_uri_problem",
     "is_loopback_http",
     "key_vault_id_problem",
+    "key_vault_secret_name_problem",
+    "location_problem",
     "object_id_problem",
     "permission_value_problems",
     "redirect_uri_count_problem",
     "redirect_uri_problems",
+    "resource_group_name_problem",
     "resource_id_problem",
     "roles_and_scopes_overlap",
     "secret_lifetime_problem",
     "secret_rotation_problem",
+    "smart_audience",
+    "storage_account_name_problem",
+    "tag_problems",
 ]
 
 
@@ -410,3 +444,104 @@ def resource_id_problem(value: str, kind: str) -> str | None:
         "must be an Azure API for FHIR resource id: /subscriptions/<guid>/resourceGroups/<group>"
         "/providers/Microsoft.HealthcareApis/services/<name>"
     )
+
+
+# --- Azure resources of a deployed AHDS FHIR service ------------------------------------------
+
+
+def ahds_service_url(workspace: str, service: str) -> str:
+    """The URL (and default token audience) of AHDS FHIR service `service` in `workspace`."""
+    return f"https://{workspace}-{service}.fhir.azurehealthcareapis.com"
+
+
+def smart_audience(tenant_id: str, workspace: str, service: str) -> str:
+    """The identifier URI of the SMART on FHIR resource app for a deployed AHDS service.
+
+    Entra accepts a new identifier URI only as api://<appId>, api://<tenantId>/..., under
+    https://<tenant>.onmicrosoft.com/ or on a verified domain; the service's own
+    *.azurehealthcareapis.com host is none of those. api://<tenantId>/<workspace>-<service> is
+    accepted in every tenant and is known before the app exists (api://<appId> is not).
+    """
+    return f"api://{tenant_id}/{workspace}-{service}"
+
+
+def ahds_name_problem(name: str, what: str) -> str | None:
+    """An AHDS workspace or FHIR service name (`what` says which)."""
+    if _AHDS_NAME.match(name):
+        return None
+    return (
+        f"'{name}' is not a valid {what} name: Azure allows 3-24 lowercase letters and digits "
+        f"(no '-': the URL is https://<workspace>-<service>.fhir.azurehealthcareapis.com)"
+    )
+
+
+def resource_group_name_problem(name: str) -> str | None:
+    """An Azure resource group name."""
+    if _RESOURCE_GROUP.match(name) and not name.endswith("."):
+        return None
+    return (
+        f"'{name}' is not a valid resource group name: 1-90 letters, digits, '.', '_', '-', "
+        "'(' and ')', not ending with '.'"
+    )
+
+
+def location_problem(location: str) -> str | None:
+    """An Azure location, e.g. westeurope."""
+    if _LOCATION.match(location):
+        return None
+    return f"'{location}' is not an Azure location; use its name, e.g. westeurope or eastus2"
+
+
+def storage_account_name_problem(name: str) -> str | None:
+    """An Azure storage account name (the FHIR service's export destination)."""
+    if _STORAGE_ACCOUNT.match(name):
+        return None
+    return f"'{name}' is not a valid storage account name: 3-24 lowercase letters and digits"
+
+
+def cors_origin_problem(origin: str) -> str | None:
+    """A CORS origin the FHIR service allows: `https://host[:port]`, or http on localhost."""
+    allowed = "an origin such as https://app.contoso.com (https, no path), or http://localhost:3000"
+    if origin == "*":
+        return f"'*' lets every web site call the FHIR service with a user's token; list {allowed}"
+    try:
+        parts = urlsplit(origin)
+        parts.port  # noqa: B018
+    except ValueError:
+        return f"'{origin}' is not a valid origin; use {allowed}"
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        pass
+    elif parts.scheme != "https" or not parts.hostname:
+        return f"'{origin}' is not an https origin; use {allowed}"
+    if parts.path or parts.query or parts.fragment or "*" in origin or parts.username:
+        return f"'{origin}' is not a bare origin (scheme, host, port); use {allowed}"
+    return None
+
+
+def tag_problems(tags: dict[str, str]) -> list[tuple[str | None, str]]:
+    """(tag name or None for the whole map, message) for tags Azure rejects."""
+    problems: list[tuple[str | None, str]] = []
+    if len(tags) > MAX_TAGS:
+        problems.append((None, f"has {len(tags)} tags; Azure allows at most {MAX_TAGS}"))
+    for name, value in sorted(tags.items()):
+        if not name or len(name) > MAX_TAG_NAME_LENGTH:
+            problems.append((name, f"tag names are 1-{MAX_TAG_NAME_LENGTH} characters long"))
+        bad = sorted({c for c in name if c in TAG_NAME_FORBIDDEN_CHARS})
+        if bad:
+            problems.append(
+                (name, f"tag name must not contain {' '.join(bad)} (Azure rejects "
+                 f"{' '.join(TAG_NAME_FORBIDDEN_CHARS)})")
+            )  # fmt: skip
+        if len(value) > MAX_TAG_VALUE_LENGTH:
+            problems.append(
+                (name, f"tag value is {len(value)} characters long; Azure allows at most "
+                 f"{MAX_TAG_VALUE_LENGTH}")
+            )  # fmt: skip
+    return problems
+
+
+def key_vault_secret_name_problem(name: str) -> str | None:
+    """A Key Vault secret name."""
+    if _KEY_VAULT_SECRET_NAME.match(name):
+        return None
+    return f"the Key Vault secret name '{name}' is not allowed: 1-127 letters, digits and '-'"

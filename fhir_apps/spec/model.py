@@ -16,6 +16,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from fhir_apps.rules.entra import ahds_service_url, smart_audience
+
 __all__ = [
     "AccessPolicies",
     "Assignment",
@@ -140,15 +142,20 @@ class FhirServer(_Model):
     access_policies: AccessPolicies | None = None
 
     def audience(self) -> str | None:
-        """The token audience: `url`, or for a deployed AHDS service the URL it will have."""
+        """The server's URL: `url`, or for a deployed AHDS service the URL it will have.
+
+        This is the token audience too, except for a deployed AHDS service with `smart: true`,
+        whose audience is the SMART resource app's identifier URI (`Spec.audience()`).
+        """
         if self.url is not None:
             return self.url
         if self.deploy is not None:
-            return (
-                f"https://{self.deploy.workspace}-{self.deploy.service}"
-                ".fhir.azurehealthcareapis.com"
-            )
+            return ahds_service_url(self.deploy.workspace, self.deploy.service)
         return None
+
+    def smart_app(self) -> bool:
+        """True when the stack creates a SMART on FHIR resource app (ahds, deploy, smart)."""
+        return self.kind == "ahds" and self.smart and self.deploy is not None
 
 
 class SecretCredential(_Model):
@@ -272,6 +279,21 @@ class Spec(_Model):
     clients: dict[str, Client] = Field(default_factory=dict)
     assignments: tuple[Assignment, ...] = ()
     secret_store: SecretStore = Field(default_factory=SecretStore)
+
+    def audience(self) -> str | None:
+        """The token audience every registration and the FHIR service agree on.
+
+        `fhirServer.audience()` (the server URL), except for a deployed AHDS service with
+        `smart: true`: there the audience is the SMART resource app's identifier URI
+        `api://<tenant.id>/<workspace>-<service>` (see `rules.entra.smart_audience`).
+        """
+        server = self.fhir_server
+        if server.smart_app() and server.deploy is not None:
+            if self.tenant.id is None:
+                return None  # the config rules require tenant.id here, naming the key
+            deploy = server.deploy
+            return smart_audience(str(self.tenant.id), deploy.workspace, deploy.service)
+        return server.audience()
 
     def enabled_clients(self) -> dict[str, ConfidentialClient | PublicClient | ServiceClient]:
         """Clients not switched off with `enabled: false`, in key order (deterministic)."""

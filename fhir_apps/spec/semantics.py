@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from fhir_apps import rules
+from fhir_apps.arm import key_vault_secret_name
 from fhir_apps.fhir_constants import FHIR_RBAC_ROLES
 from fhir_apps.spec.model import (
     Assignment,
@@ -47,6 +48,7 @@ def spec_problems(spec: Spec) -> Found:
     _owners(spec.owners, ("owners",), found)
     _server(spec, server, found)
     defined_roles, defined_scopes = _defined(server)
+    key_vault = spec.secret_store.key_vault_id
     for key, client in sorted(spec.clients.items()):
         base: Path_ = ("clients", key)
         if not CLIENT_KEY_PATTERN.match(key):
@@ -68,6 +70,7 @@ def spec_problems(spec: Spec) -> Found:
             _service(client, base, found)
         if client.credential is not None and not isinstance(client, PublicClient):
             _credential(spec, client.credential, (*base, "credential"), found)
+            _vault_secret_name(key, client.credential, key_vault, base, found)
         if not isinstance(client, ServiceClient):
             _requested(client.scopes, defined_scopes, server, (*base, "scopes"), "scope", found)
         else:
@@ -84,7 +87,28 @@ def spec_problems(spec: Spec) -> Found:
 def _defined(server: FhirServer) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if server.kind == "oss":
         return server.app_roles, server.scopes
+    if server.smart_app():
+        # The SMART resource app this stack creates exposes fhirServer.scopes.
+        return tuple(FHIR_RBAC_ROLES), server.scopes
     return tuple(FHIR_RBAC_ROLES), (USER_IMPERSONATION,)
+
+
+def _vault_secret_name(
+    key: str,
+    credential: SecretCredential | CertificateCredential | FederatedCredential,
+    store: str | None,
+    base: Path_,
+    found: Found,
+) -> None:
+    if not isinstance(credential, SecretCredential):
+        return
+    if credential.key_vault_id is None and store is None:
+        return
+    problem = rules.key_vault_secret_name_problem(key_vault_secret_name(key))
+    if problem:
+        where = "keyVaultId" if credential.key_vault_id is not None else None
+        path: Path_ = (*base, "credential", where) if where else base
+        found.append((path, f"{problem}; the secret is named after the client key"))
 
 
 def _owners(owners: Sequence[str], path: Path_, found: Found) -> None:
@@ -101,7 +125,7 @@ def _server(spec: Spec, server: FhirServer, found: Found) -> None:
     if server.kind == "oss":
         _oss_server(spec, server, base, found)
     else:
-        _managed_server(server, base, found)
+        _managed_server(spec, server, base, found)
     if not managed:
         for name in ("deploy", "resource_id", "access_policies"):
             if getattr(server, name) is not None:
@@ -202,7 +226,7 @@ def _pins(server: FhirServer, base: Path_, found: Found) -> None:
                 owner[text] = (group[:-1], name)
 
 
-def _managed_server(server: FhirServer, base: Path_, found: Found) -> None:
+def _managed_server(spec: Spec, server: FhirServer, base: Path_, found: Found) -> None:
     label = "Azure Health Data Services" if server.kind == "ahds" else "Azure API for FHIR"
     if server.url is not None:
         if server.kind == "ahds":
@@ -212,10 +236,7 @@ def _managed_server(server: FhirServer, base: Path_, found: Found) -> None:
         if problem:
             found.append(((*base, "url"), problem))
         elif server.kind == "ahds" and server.deploy is not None:
-            expected = (
-                f"https://{server.deploy.workspace}-{server.deploy.service}"
-                ".fhir.azurehealthcareapis.com"
-            )
+            expected = rules.ahds_service_url(server.deploy.workspace, server.deploy.service)
             if server.url.rstrip("/") != expected:
                 found.append(
                     (
@@ -239,7 +260,9 @@ def _managed_server(server: FhirServer, base: Path_, found: Found) -> None:
                 "roles with roles or assignments",
             )
         )
-    if server.scopes != (USER_IMPERSONATION,):
+    if server.smart_app():
+        _smart_scopes(server, base, found)
+    elif server.scopes != (USER_IMPERSONATION,):
         found.append(
             (
                 (*base, "scopes"),
@@ -289,6 +312,111 @@ def _managed_server(server: FhirServer, base: Path_, found: Found) -> None:
         )
     if server.access_policies is not None:
         _owners(server.access_policies.object_ids, (*base, "accessPolicies", "objectIds"), found)
+    if server.deploy is not None:
+        _deploy(server, (*base, "deploy"), found)
+    _smart(spec, server, base, found)
+    _rbac_scope(spec, server, base, found)
+
+
+def _deploy(server: FhirServer, base: Path_, found: Found) -> None:
+    deploy = server.deploy
+    assert deploy is not None
+    for key, value, what in (
+        ("workspace", deploy.workspace, "workspace"),
+        ("service", deploy.service, "FHIR service"),
+    ):
+        problem = rules.ahds_name_problem(value, what)
+        if problem:
+            found.append(((*base, key), problem))
+    problem = rules.resource_group_name_problem(deploy.resource_group)
+    if problem:
+        found.append(((*base, "resourceGroup"), problem))
+    problem = rules.location_problem(deploy.location)
+    if problem:
+        found.append(((*base, "location"), problem))
+    if deploy.export_storage_account is not None:
+        problem = rules.storage_account_name_problem(deploy.export_storage_account)
+        if problem:
+            found.append(((*base, "exportStorageAccount"), problem))
+    for index, origin in enumerate(deploy.cors_origins):
+        problem = rules.cors_origin_problem(origin)
+        if problem:
+            found.append(((*base, "corsOrigins", index), problem))
+    for index in rules.duplicate_indices(deploy.cors_origins):
+        found.append(
+            ((*base, "corsOrigins", index), f"'{deploy.cors_origins[index]}' is listed twice")
+        )
+    for name, problem in rules.tag_problems(dict(deploy.tags)):
+        found.append(((*base, "tags", name) if name is not None else (*base, "tags"), problem))
+
+
+def _smart(spec: Spec, server: FhirServer, base: Path_, found: Found) -> None:
+    if not server.smart:
+        return
+    if server.kind == "azure-api-for-fhir":
+        found.append(
+            (
+                (*base, "smart"),
+                "applies only to kind ahds with deploy: the SMART on FHIR proxy of Azure API for "
+                "FHIR is a setting of the service, which this stack does not manage; enable it "
+                "on the service",
+            )
+        )
+    elif server.deploy is None:
+        found.append(
+            (
+                (*base, "smart"),
+                "needs fhirServer.deploy: the FHIR service's audience must point at the SMART "
+                "resource app, and this stack sets it only on a service it deploys",
+            )
+        )
+    elif spec.tenant.id is None:
+        found.append(
+            (
+                ("tenant", "id"),
+                "is required with fhirServer.smart on kind ahds: the SMART resource app's "
+                "identifier URI (the token audience) is api://<tenant.id>/<workspace>-<service>",
+            )
+        )
+
+
+def _smart_scopes(server: FhirServer, base: Path_, found: Found) -> None:
+    _values(server.scopes, (*base, "scopes"), "scope", found)
+    if USER_IMPERSONATION not in server.scopes:
+        found.append(
+            (
+                (*base, "scopes"),
+                f"must include '{USER_IMPERSONATION}': the SMART resource app is the audience of "
+                "every client, also of those that call the FHIR service as the signed-in user",
+            )
+        )
+
+
+def _rbac_scope(spec: Spec, server: FhirServer, base: Path_, found: Found) -> None:
+    """RBAC needs a scope: the deployed service, or an existing one named by resourceId."""
+    if server.deploy is not None or server.resource_id is not None:
+        return
+    granted = [
+        f"clients.{key}.roles"
+        for key, client in sorted(spec.clients.items())
+        if isinstance(client, ServiceClient) and client.roles
+    ]
+    if spec.assignments:
+        granted.append("assignments")
+    if granted:
+        example = (
+            ".../Microsoft.HealthcareApis/workspaces/<workspace>/fhirservices/<service>"
+            if server.kind == "ahds"
+            else ".../Microsoft.HealthcareApis/services/<name>"
+        )
+        found.append(
+            (
+                (*base, "resourceId"),
+                f"is required for kind {server.kind} to grant the FHIR RBAC roles of "
+                f"{', '.join(granted)}: role assignments are made at the FHIR service's scope "
+                f"({example})" + ("; or set deploy" if server.kind == "ahds" else ""),
+            )
+        )
 
 
 def _values(values: Sequence[str], path: Path_, what: str, found: Found) -> None:
@@ -439,6 +567,11 @@ def _requested(
             continue
         if server.kind != "oss" and what == "role":
             message = rules.fhir_rbac_role_problem(value) or ""
+        elif server.smart_app():
+            message = (
+                f"'{value}' is not a scope of the SMART resource app (fhirServer.scopes); "
+                f"allowed: {_allowed(defined)}"
+            )
         elif server.kind != "oss":
             message = (
                 f"'{value}' is not a scope of kind {server.kind}; allowed: {USER_IMPERSONATION}"

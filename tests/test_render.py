@@ -161,6 +161,19 @@ def test_graph_manifests_carry_the_specs_scopes_roles_uris_and_access(example: A
         }, key
 
 
+def test_display_names_are_unique_across_the_example_stacks() -> None:
+    # The stacks may share one tenant, where preventDuplicateNames refuses a repeated name.
+    seen: dict[str, str] = {}
+    for environment, stack in [*EXAMPLES, ("dev", "dev-ahds")]:
+        rendered = render(environment=environment, stack=stack, config_dir=CONFIG_DIR, today=TODAY)
+        for resource in rendered.resources:
+            if resource.type != APPLICATION:
+                continue
+            name = resource.inputs["displayName"]
+            assert name not in seen, f"{resource.urn}: {name!r} is also used by {seen[name]}"
+            seen[name] = resource.urn
+
+
 # --- the diff of a one-line change -------------------------------------------------------------
 
 
@@ -178,13 +191,13 @@ def _replace_line(path: Path, old: str, new: str) -> None:
 
 
 def test_a_one_line_display_name_change_is_one_changed_path(config_copy: Path) -> None:
-    before = render(environment="dev", config_dir=config_copy, today=TODAY).as_dict()
+    before = render(environment="prod", config_dir=config_copy, today=TODAY).as_dict()
     _replace_line(
-        config_copy / "base.yaml",
+        config_copy / "environments" / "prod.yaml",
         "displayName: Clinical dashboard\n",
         "displayName: Clinical dashboard (new)\n",
     )
-    after = render(environment="dev", config_dir=config_copy, today=TODAY).as_dict()
+    after = render(environment="prod", config_dir=config_copy, today=TODAY).as_dict()
     diff = diff_renders(before, after)
     assert (diff.added, diff.removed, diff.outputs) == ((), (), ())
     ((urn, changes),) = diff.changed.items()
@@ -268,7 +281,7 @@ def test_render_diff_of_two_files(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["render", "--diff", str(old), str(new)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("**Render diff:** 0 to add, 1 to change, 0 to remove.")
-    assert '`inputs.displayName`: "Clinical dashboard" → "renamed"' in out
+    assert '`inputs.displayName`: "fhir-dev-dashboard" → "renamed"' in out
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,6 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-
 __all__ = ["CertificateFileError", "PublicCertificate", "read_public_certificate"]
 
 
@@ -37,6 +34,10 @@ def read_public_certificate(path: Path) -> PublicCertificate:
     Raises CertificateFileError naming the file when it cannot be read, contains a private key,
     or contains no certificate.
     """
+    # Imported here: cryptography costs ~50 ms of start-up, and only certificate credentials use it.
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
     try:
         data = path.read_bytes()
     except OSError as err:

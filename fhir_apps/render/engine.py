@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import gc
 import runpy
 import threading
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -205,6 +207,23 @@ def start_runtime(
     return monitor
 
 
+@contextlib.contextmanager
+def _rare_garbage_collection() -> Iterator[None]:
+    """Run the young-generation collector every 100,000 allocations instead of every 700.
+
+    The SDK allocates many short-lived objects per resource (outputs, futures, tasks) while
+    everything registered so far stays alive; with the default threshold the collector keeps
+    walking that growing heap, about half of the time of a render of 1,000 clients
+    (docs/performance.md). Little of it is cyclic garbage, so peak memory barely moves.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 100_000), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def _project_name(project_dir: Path) -> str:
     with (project_dir / "Pulumi.yaml").open(encoding="utf-8") as handle:
         return str(yaml.safe_load(handle)["name"])
@@ -235,10 +254,11 @@ def render(
     monitor = start_runtime(mocks or PlaceholderMocks(), project, stack_name, config)
     main_path = str(project_dir / "__main__.py")
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(main_path, run_name="__main__")))
-        _remember_loop()
-        root = settings.get_root_resource()
-        outputs_struct = _sync_await(rpc.serialize_properties(dict(root.outputs), {}))
+        with _rare_garbage_collection():
+            _sync_await(run_pulumi_func(lambda: runpy.run_path(main_path, run_name="__main__")))
+            _remember_loop()
+            root = settings.get_root_resource()
+            outputs_struct = _sync_await(rpc.serialize_properties(dict(root.outputs), {}))
     except pulumi.RunError as exc:
         raise RenderError(str(exc)) from None
     finally:

@@ -104,6 +104,24 @@ class _Merged:
     data: dict[str, Any] = field(default_factory=dict)
     # key path -> (layer index, line) of the layer that last set (or removed) the value there
     origin: dict[Path_, tuple[int, int | None]] = field(default_factory=dict)
+    # key path -> the paths in `origin` at or below it, so that forgetting a subtree costs its
+    # size, not a scan of every key of the config (which made a merge quadratic in the clients)
+    below: dict[Path_, set[Path_]] = field(default_factory=dict)
+
+    def set_origin(self, path: Path_, where: tuple[int, int | None]) -> None:
+        if path not in self.origin:
+            for end in range(len(path) + 1):
+                self.below.setdefault(path[:end], set()).add(path)
+        self.origin[path] = where
+
+    def forget(self, path: Path_) -> None:
+        """Drop the origin of `path` and of every path below it."""
+        for key in self.below.pop(path, ()):
+            del self.origin[key]
+            for end in range(len(path)):
+                self.below[key[:end]].discard(key)
+            for end in range(len(path) + 1, len(key) + 1):
+                self.below.pop(key[:end], None)
 
 
 class _Load:
@@ -325,9 +343,17 @@ class _Load:
 # -- merging ---------------------------------------------------------------------------------
 
 
-def _merge(merged: _Merged, layer: Layer, index: int, path: Path_) -> None:
-    if not path:
-        merged.origin.setdefault((), (index, None))
+def _merge(
+    merged: _Merged,
+    layer: Layer,
+    index: int,
+    path: Path_,
+    lines_below: dict[Path_, list[tuple[Path_, int]]] | None = None,
+) -> None:
+    if lines_below is None:
+        lines_below = _lines_below(layer)
+    if not path and () not in merged.origin:
+        merged.set_origin((), (index, None))
     into = _get(merged.data, path)
     over = _get(layer.data, path)
     for key, value in over.items():
@@ -335,20 +361,29 @@ def _merge(merged: _Merged, layer: Layer, index: int, path: Path_) -> None:
         line = layer.lines.get(child)
         if value is None:
             into.pop(key, None)
-            _forget(merged, child)
-            merged.origin[child] = (index, line)
+            merged.forget(child)
+            merged.set_origin(child, (index, line))
             continue
         current = into.get(key)
         if isinstance(value, dict) and isinstance(current, dict) and not _retyped(current, value):
-            merged.origin.setdefault(child, (index, line))
-            _merge(merged, layer, index, child)
+            if child not in merged.origin:
+                merged.set_origin(child, (index, line))
+            _merge(merged, layer, index, child, lines_below)
             continue
         into[key] = _without_nulls(value)
-        _forget(merged, child)
-        for sub, sub_line in layer.lines.items():
-            if sub[: len(child)] == child:
-                merged.origin[sub] = (index, sub_line)
-        merged.origin[child] = (index, line)
+        merged.forget(child)
+        for sub, sub_line in lines_below.get(child, ()):
+            merged.set_origin(sub, (index, sub_line))
+        merged.set_origin(child, (index, line))
+
+
+def _lines_below(layer: Layer) -> dict[Path_, list[tuple[Path_, int]]]:
+    """Key path -> the (path, line) pairs of `layer.lines` at or below it, in file order."""
+    below: dict[Path_, list[tuple[Path_, int]]] = {}
+    for path, line in layer.lines.items():
+        for end in range(1, len(path) + 1):
+            below.setdefault(path[:end], []).append((path, line))
+    return below
 
 
 def _without_nulls(value: Any) -> Any:
@@ -370,11 +405,6 @@ def _get(data: dict[str, Any], path: Path_) -> dict[str, Any]:
     for part in path:
         data = data[part]  # type: ignore[index]
     return data
-
-
-def _forget(merged: _Merged, path: Path_) -> None:
-    for key in [k for k in merged.origin if k[: len(path)] == path]:
-        del merged.origin[key]
 
 
 # -- pydantic errors as messages that say what is allowed -------------------------------------

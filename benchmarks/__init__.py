@@ -1,0 +1,1 @@
+"""Scale benchmark: `python -m benchmarks.scale` (see docs/performance.md)."""

@@ -1,0 +1,312 @@
+"""Scale benchmark: render N clients, against a flat program that registers the same resources.
+
+    python -m benchmarks.scale [--sizes 10,100,500,1000] [--repeat 3] [--cli] [--json FILE]
+
+For each N it generates a config (benchmarks.configs), then measures, each run in a fresh process
+(benchmarks.measure), the wall time and peak RSS of `render` and of the baseline
+(benchmarks/baseline: the same resources, types, names, parents and inputs, registered with the
+same SDK under the same mocks, without spec, validation or components). Runs of the two
+alternate, and the median of `--repeat` runs is reported. It checks that the baseline registered
+exactly what the program did, and reports resources per client by kind and the depth of the
+dependency graph (longest chain over dependsOn and parent edges), which must not grow with N.
+Then the start-up: importing pulumi_azuread alone, the program's modules for a registrations-only
+stack, and those plus the azure-native modules of a managed FHIR service.
+
+Figures and how to read them: docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.configs import PROJECT_DIR, generate
+
+__all__ = ["graph_depth", "main", "per_client", "run"]
+
+CLIENT_TYPES = {
+    "fhir-apps:confidential_client:ConfidentialClient": "confidential",
+    "fhir-apps:public_client:PublicClient": "public",
+    "fhir-apps:service_client:ServiceClient": "service",
+}
+STARTUP = {
+    "pulumi_azuread alone": ["pulumi_azuread"],
+    "registrations-only program": [
+        "pulumi_azuread",
+        "components",
+        "components.stack",
+        "fhir_apps.spec.loader",
+        "fhir_apps.render.engine",
+    ],
+    "+ azure-native (managed FHIR service)": [
+        "pulumi_azuread",
+        "components",
+        "components.stack",
+        "fhir_apps.spec.loader",
+        "fhir_apps.render.engine",
+        "pulumi_azure_native.healthcareapis",
+        "pulumi_azure_native.authorization",
+    ],
+}
+
+
+def graph_depth(resources: Sequence[dict[str, Any]]) -> int:
+    """Resources on the longest chain of dependsOn and parent edges (the stack counts as one)."""
+    edges = {
+        r["urn"]: {*r["dependsOn"], *([r["parent"]] if r["parent"] else [])} for r in resources
+    }
+    depth: dict[str, int] = {}
+
+    def visit(urn: str) -> int:
+        # Iterative: a long chain must not hit the recursion limit.
+        stack = [urn]
+        while stack:
+            top = stack[-1]
+            pending = [e for e in edges.get(top, ()) if e not in depth and e in edges]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            depth[top] = 1 + max((depth[e] for e in edges[top] if e in depth), default=0)
+        return depth[urn]
+
+    return max((visit(urn) for urn in edges), default=0)
+
+
+def per_client(rendering: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Resources per client (its component and everything under it), by kind and credential."""
+    resources = rendering["resources"]
+    parent = {r["urn"]: r["parent"] for r in resources}
+    clients = {r["urn"]: r for r in resources if r["type"] in CLIENT_TYPES}
+    counts: Counter[str] = Counter()
+    for resource in resources:
+        urn: str | None = resource["urn"]
+        while urn is not None and urn not in clients:
+            urn = parent.get(urn)
+        if urn is not None:
+            counts[urn] += 1
+    outputs = rendering["outputs"].get("clients", {})
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for urn, client in clients.items():
+        kind = CLIENT_TYPES[client["type"]]
+        credential = outputs.get(client["name"], {}).get("credentialType")
+        by_kind[f"{kind}/{credential}" if credential else kind].append(counts[urn])
+    return {
+        kind: {"clients": len(n), "min": min(n), "max": max(n), "mean": statistics.fmean(n)}
+        for kind, n in sorted(by_kind.items())
+    }
+
+
+def _measure(*args: str) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR)}
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.measure", *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmarks.measure {' '.join(args)} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(float(run[key]) for run in runs)
+
+
+def _same_resources(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return a["resources"] == b["resources"] and a["outputs"] == b["outputs"]
+
+
+def run_size(count: int, repeat: int, today: dt.date, cli: bool, work: Path) -> dict[str, Any]:
+    """Measure one N; the renders of the first runs are kept for the structural figures."""
+    config_dir = generate(work / f"n{count}", count, today)
+    render_json, baseline_json = work / f"render-{count}.json", work / f"baseline-{count}.json"
+    runs: dict[str, list[dict[str, Any]]] = {"render": [], "baseline": [], "cli": []}
+    for index in range(repeat):
+        for mode, out in (("render", render_json), ("baseline", baseline_json)):
+            extra = [str(out)] if index == 0 else []
+            runs[mode].append(_measure(mode, str(config_dir), today.isoformat(), *extra))
+        if cli:
+            runs["cli"].append(_measure("cli", str(config_dir), today.isoformat()))
+    rendering = json.loads(render_json.read_text(encoding="utf-8"))
+    baseline = json.loads(baseline_json.read_text(encoding="utf-8"))
+    result: dict[str, Any] = {
+        "clients": count,
+        "resources": len(rendering["resources"]),
+        "baseline_identical": _same_resources(rendering, baseline),
+        "depth": graph_depth(rendering["resources"]),
+        "baseline_depth": graph_depth(baseline["resources"]),
+        "per_client": per_client(rendering),
+        "runs": runs,
+    }
+    for mode in ("render", "baseline") + (("cli",) if cli else ()):
+        result[f"{mode}_seconds"] = _median(runs[mode], "seconds")
+        result[f"{mode}_rss_mib"] = _median(runs[mode], "peak_rss_kib") / 1024
+    result["time_ratio"] = result["render_seconds"] / result["baseline_seconds"]
+    result["rss_ratio"] = result["render_rss_mib"] / result["baseline_rss_mib"]
+    return result
+
+
+def startup(repeat: int) -> dict[str, float]:
+    """Median import time of each STARTUP set, each run in a fresh process."""
+    medians: dict[str, float] = {}
+    for label, modules in STARTUP.items():
+        runs = [_measure("import", ",".join(modules)) for _ in range(repeat)]
+        medians[label] = _median(runs, "seconds")
+    return medians
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "date": dt.date.today().isoformat(),
+    }
+
+
+def run(
+    sizes: Sequence[int], repeat: int, *, cli: bool = False, startup_repeat: int = 5
+) -> dict[str, Any]:
+    """Every measurement, as data (what `--json` writes)."""
+    today = dt.date.today()
+    with tempfile.TemporaryDirectory(prefix="fhir-apps-bench-") as work:
+        results = [run_size(n, repeat, today, cli, Path(work)) for n in sizes]
+    return {
+        "machine": machine(),
+        "repeat": repeat,
+        "sizes": results,
+        "startup": startup(startup_repeat) if startup_repeat else {},
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [
+        f"{m['cpu']}, {m['cores']} cores, Python {m['python']}, {m['date']}; "
+        f"median of {report['repeat']} runs, each in a fresh process",
+        "",
+        "| clients | resources | render s | baseline s | ratio | render RSS MiB | "
+        "baseline RSS MiB | ratio | depth (baseline) | same resources |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+    ]
+    for r in report["sizes"]:
+        lines.append(
+            f"| {r['clients']} | {r['resources']} | {r['render_seconds']:.2f} | "
+            f"{r['baseline_seconds']:.2f} | {r['time_ratio']:.2f} | {r['render_rss_mib']:.0f} | "
+            f"{r['baseline_rss_mib']:.0f} | {r['rss_ratio']:.2f} | {r['depth']} "
+            f"({r['baseline_depth']}) | {'yes' if r['baseline_identical'] else 'NO'} |"
+        )
+    if any("cli_seconds" in r for r in report["sizes"]):
+        lines += ["", "| clients | `python -m fhir_apps render` s | RSS MiB |", "|---:|---:|---:|"]
+        for r in report["sizes"]:
+            if "cli_seconds" in r:
+                lines.append(
+                    f"| {r['clients']} | {r['cli_seconds']:.2f} | {r['cli_rss_mib']:.0f} |"
+                )
+    largest = report["sizes"][-1]
+    lines += [
+        "",
+        f"Resources per client at N = {largest['clients']} (its component and all below it):",
+        "",
+        "| kind/credential | clients | resources each |",
+        "|---|---:|---:|",
+    ]
+    for kind, f in largest["per_client"].items():
+        each = f"{f['min']}" if f["min"] == f["max"] else f"{f['min']}-{f['max']}"
+        lines.append(f"| {kind} | {f['clients']} | {each} (mean {f['mean']:.1f}) |")
+    if report["startup"]:
+        lines += ["", "| start-up (imports, fresh process) | s |", "|---|---:|"]
+        for label, seconds in report["startup"].items():
+            lines.append(f"| {label} | {seconds:.2f} |")
+        alone = report["startup"].get("pulumi_azuread alone")
+        program = report["startup"].get("registrations-only program")
+        if alone is not None and program is not None:
+            lines += [
+                "",
+                f"registrations-only start-up - pulumi_azuread alone: {program - alone:+.2f} s",
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers such as 10,100; got {text!r}") from None
+    if not sizes or any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(f"expected positive numbers such as 10,100; got {text!r}")
+    return sizes
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.scale", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=[10, 100, 500, 1000],
+        help="numbers of clients (default: 10,100,500,1000)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=_positive,
+        default=3,
+        help="runs per measurement; the median is reported (default: 3)",
+    )
+    parser.add_argument(
+        "--startup-repeat",
+        type=_positive,
+        default=5,
+        help="runs per start-up measurement; 0 skips it (default: 5)",
+    )
+    parser.add_argument(
+        "--cli",
+        action="store_true",
+        help="also measure `python -m fhir_apps render` (validation + render + JSON)",
+    )
+    parser.add_argument(
+        "--json", type=Path, metavar="FILE", help="also write every figure as JSON to FILE"
+    )
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    report = run(args.sizes, args.repeat, cli=args.cli, startup_repeat=args.startup_repeat)
+    sys.stdout.write(format_report(report))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -27,7 +27,9 @@ class ClientArgs:
     owners: object ids owning the application and its service principal, sorted.
     resource: the FHIR resource app the client calls.
     tenant_id: the tenant (only for the client's registered outputs).
-    import_ids: ids of an existing registration to adopt (`import`), if any.
+    import_ids: ids of an existing registration and its child objects to adopt (`import`):
+        the application, its service principal, role assignments (by role), the consent grant
+        and federated credentials (by subject); each only where set.
     """
 
     display_name: str
@@ -106,16 +108,23 @@ class ClientComponent(pulumi.ComponentResource):
             azuread.ServicePrincipalArgs(client_id=app.client_id, owners=args.owners),
             opts=pulumi.ResourceOptions(parent=self, import_=args.import_ids.service_principal),
         )
+        import_ids = args.import_ids
         if admin_consent and scopes:
-            self._create_admin_consent(name, service_principal, resource, scopes)
+            self._create_admin_consent(
+                name, service_principal, resource, scopes, import_ids.consent_grant
+            )
         for role in roles:
-            self._create_role_assignment(name, service_principal, resource, role)
+            self._create_role_assignment(
+                name, service_principal, resource, role, import_ids.role_assignments.get(role)
+            )
         self.client_secret = None
         self.secret_expires_on = None
         if credential is not None:
             if credential_context is None:
                 raise ValueError(f"{name}: a credential needs a CredentialContext")
-            self._create_credential(name, app, credential, credential_context)
+            self._create_credential(
+                name, app, credential, credential_context, import_ids.federated_credentials
+            )
 
         self.client_id = app.client_id
         self.application_object_id = app.object_id
@@ -184,6 +193,7 @@ class ClientComponent(pulumi.ComponentResource):
         service_principal: azuread.ServicePrincipal,
         resource: FhirResourceApp,
         scopes: tuple[str, ...],
+        import_id: str | None,
     ) -> None:
         azuread.ServicePrincipalDelegatedPermissionGrant(
             f"{name}-consent",
@@ -193,7 +203,8 @@ class ClientComponent(pulumi.ComponentResource):
                 claim_values=list(scopes),
                 # No user_object_id: consent on behalf of all users (tenant-wide admin consent).
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            # An adopted grant (importIds.consentGrant); Entra refuses a second one.
+            opts=pulumi.ResourceOptions(parent=self, import_=import_id),
         )
 
     def _create_role_assignment(
@@ -202,6 +213,7 @@ class ClientComponent(pulumi.ComponentResource):
         service_principal: azuread.ServicePrincipal,
         resource: FhirResourceApp,
         role: str,
+        import_id: str | None,
     ) -> None:
         azuread.AppRoleAssignment(
             f"{name}-role-{role}",
@@ -210,7 +222,8 @@ class ClientComponent(pulumi.ComponentResource):
                 principal_object_id=service_principal.object_id,
                 resource_object_id=resource.service_principal_object_id,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            # An adopted assignment (importIds.roleAssignments); Entra refuses a second one.
+            opts=pulumi.ResourceOptions(parent=self, import_=import_id),
         )
 
     def _create_credential(
@@ -219,10 +232,16 @@ class ClientComponent(pulumi.ComponentResource):
         app: azuread.Application,
         credential: Credential,
         context: CredentialContext,
+        import_ids: dict[str, str],
     ) -> None:
         component = ClientCredential(
             f"{name}-credential",
-            ClientCredentialArgs(application_id=app.id, credential=credential, context=context),
+            ClientCredentialArgs(
+                application_id=app.id,
+                credential=credential,
+                context=context,
+                import_ids=import_ids,
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.client_secret = component.client_secret

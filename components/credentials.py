@@ -6,7 +6,8 @@ import datetime as dt
 import hashlib
 import re
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
@@ -48,11 +49,13 @@ class ClientCredentialArgs:
     application_id: the application's resource id (`/applications/<objectId>`).
     credential: the spec's `credential` block (secret, certificate or federated).
     context: today, the secret policy and the config directory.
+    import_ids: import ids of existing federated identity credentials, by subject (adoption).
     """
 
     application_id: pulumi.Input[str]
     credential: Credential
     context: CredentialContext
+    import_ids: Mapping[str, str] = field(default_factory=dict)
 
 
 class ClientCredential(pulumi.ComponentResource):
@@ -60,7 +63,8 @@ class ClientCredential(pulumi.ComponentResource):
 
     secret: two ApplicationPassword slots `<name>-secret-a` / `-b` (see fhir_apps.rotation).
     certificate: one ApplicationCertificate `<name>-certificate` from the PEM file.
-    federated: one ApplicationFederatedIdentityCredential `<name>-federated-<slug>` per subject.
+    federated: one ApplicationFederatedIdentityCredential `<name>-federated-<slug>` per subject;
+        one adopted with an import id keeps its existing display name and description.
 
     Outputs:
         client_secret: the current secret's value, marked secret (secret credentials only).
@@ -82,7 +86,7 @@ class ClientCredential(pulumi.ComponentResource):
         elif isinstance(credential, CertificateCredential):
             self._create_certificate(name, args.application_id, credential, args.context)
         elif isinstance(credential, FederatedCredential):
-            self._create_federated(name, args.application_id, credential)
+            self._create_federated(name, args.application_id, credential, args.import_ids)
         else:  # pragma: no cover - the spec's discriminated union allows nothing else
             raise TypeError(f"unknown credential type {type(credential).__name__}")
         self.register_outputs(
@@ -146,10 +150,19 @@ class ClientCredential(pulumi.ComponentResource):
         )
 
     def _create_federated(
-        self, name: str, application_id: pulumi.Input[str], credential: FederatedCredential
+        self,
+        name: str,
+        application_id: pulumi.Input[str],
+        credential: FederatedCredential,
+        import_ids: Mapping[str, str],
     ) -> None:
         for subject in credential.all_subjects():
             slug = subject_slug(subject)
+            import_id = import_ids.get(subject)
+            # Pulumi imports only when the inputs equal the existing credential, and the config
+            # does not carry an adopted credential's name and description (the name cannot
+            # change without a replacement): an imported one keeps both as they are.
+            ignored = ["display_name", "description"] if import_id is not None else None
             azuread.ApplicationFederatedIdentityCredential(
                 f"{name}-federated-{slug}",
                 azuread.ApplicationFederatedIdentityCredentialArgs(
@@ -160,7 +173,7 @@ class ClientCredential(pulumi.ComponentResource):
                     subject=subject,
                     audiences=sorted(set(credential.audiences)),
                 ),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, import_=import_id, ignore_changes=ignored),
             )
 
 

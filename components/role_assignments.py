@@ -29,7 +29,8 @@ class RoleAssignmentsArgs:
 
 
 class RoleAssignments(pulumi.ComponentResource):
-    """One AppRoleAssignment `<name>-<principalId>-<role>` per principal and role.
+    """One AppRoleAssignment `<name>-<principalId>-<role>` per principal and role; one with an
+    import id in its assignment's `importIds` (by role) adopts the existing assignment.
 
     Children are named from the principal id and the role value, never from list positions, so
     reordering or removing one assignment touches nothing else.
@@ -50,6 +51,12 @@ class RoleAssignments(pulumi.ComponentResource):
             )
         super().__init__(TYPE, name, None, opts)
         pairs = sorted({(str(a.principal_id), role) for a in args.assignments for role in a.roles})
+        # Adopted assignments (importIds); the config rules allow one import id per pair.
+        import_ids = {
+            (str(a.principal_id), role): import_id
+            for a in args.assignments
+            for role, import_id in a.import_ids.items()
+        }
         for principal_id, role in pairs:
             azuread.AppRoleAssignment(
                 f"{name}-{principal_id}-{role}",
@@ -60,7 +67,9 @@ class RoleAssignments(pulumi.ComponentResource):
                     principal_object_id=principal_id,
                     resource_object_id=args.resource.service_principal_object_id,
                 ),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(
+                    parent=self, import_=import_ids.get((principal_id, role))
+                ),
             )
         self.count = len(pairs)
         self.register_outputs({"count": self.count})

@@ -58,15 +58,18 @@ class _RecordingMocks(PlaceholderMocks):
 
 
 class _Monitor(RecordingMonitor):
-    """The shared recording monitor, plus the delete-before-replace flag of each resource."""
+    """The shared recording monitor, plus each resource's delete-before-replace flag and
+    ignore_changes (as the engine receives them)."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.delete_before_replace: dict[str, bool] = {}
+        self.ignore_changes: dict[str, tuple[str, ...]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
         self.delete_before_replace[response.urn] = bool(request.deleteBeforeReplace)
+        self.ignore_changes[response.urn] = tuple(request.ignoreChanges)
         return response
 
 
@@ -76,6 +79,7 @@ class Run:
 
     resources: dict[str, RenderedResource]
     delete_before_replace: dict[str, bool]
+    ignore_changes: dict[str, tuple[str, ...]]
     duplicates: list[str]
     calls: list[tuple[str, dict[str, Any]]]
     outputs: dict[str, Any]  # plain JSON, secrets as "[secret]"
@@ -126,6 +130,7 @@ def run_program(program: Callable[[], Any], *, stack: str = "test") -> Run:
     return Run(
         resources=dict(monitor.records),
         delete_before_replace=dict(monitor.delete_before_replace),
+        ignore_changes=dict(monitor.ignore_changes),
         duplicates=list(monitor.duplicates),
         calls=list(mocks.calls),
         outputs=plain(raw),

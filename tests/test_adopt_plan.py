@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,13 @@ OBJECTS = {
     "service-sp": "9b3d7f1a-5c8e-4a24-86c0-2e4a6c8b0f59",
     "resource-sp": "0e8c2a6f-4b1d-4f97-a3e5-8c0a2e4b6d19",
 }
+# The clinician portal's admin consent (oauth2-permission-grants.json).
+GRANT_ID = "IX2e-pK3x0GlyKcT9m8sQ5BJ6yQd4e2pE3Nf7z1K0aA"
+# The claims-ingest daemon's assignment of globalWriter (app_role_assignment.py, "Import").
+ASSIGNMENT_IMPORT_ID = (
+    f"/servicePrincipals/{OBJECTS['resource-sp']}/appRoleAssignedTo/"
+    "mz2bxz9zgkWxvP1k2jxCwF_OBXxy0VZDpWl9h3HQ2Ts"
+)
 
 
 def _app(name: str) -> dict[str, Any]:
@@ -159,6 +167,10 @@ def test_server_block() -> None:
             "principalType": "Group",
             "roles": ["globalReader"],
             "description": "FHIR Readers (dev)",
+            "importIds": {
+                "globalReader": f"/servicePrincipals/{OBJECTS['resource-sp']}/appRoleAssignedTo/"
+                "r4Kc0m1s6UuJ8y0vqf7Gq2Zb3sH1nTtQ9aXw5pLk2dE"
+            },
         },
         # The daemon's service principal holds a role too; its app is not in this export, so
         # the assignment is kept as one of a service principal.
@@ -167,8 +179,11 @@ def test_server_block() -> None:
             "principalType": "ServicePrincipal",
             "roles": ["globalWriter"],
             "description": "Contoso Claims Ingest",
+            "importIds": {"globalWriter": ASSIGNMENT_IMPORT_ID},
         },
     )
+    # Imported, so no finding asks for a manual `pulumi import` any more.
+    assert not [f for f in adoption.findings if "pulumi import" in f.message]
 
 
 def test_confidential_block_with_consent_and_planned_secret() -> None:
@@ -188,10 +203,15 @@ def test_confidential_block_with_consent_and_planned_secret() -> None:
             "importIds": {
                 "application": "/applications/9a4e7c21-3f8b-4d65-a0e2-6b1d5c8f7e43",
                 "servicePrincipal": "3a7c1e5b-9d2f-4a68-b0e4-6c8a0e2b4d73",
+                "consentGrant": f"/oauth2PermissionGrants/{GRANT_ID}",
             },
         },
     )
-    assert _findings(adoption, "Contoso Clinician Portal")[1] == (
+    # The grant's scopes equal the config's, so it imports cleanly: no finding about it.
+    assert _findings(adoption, "Contoso Clinician Portal") == [
+        _findings(adoption, "Contoso Clinician Portal")[0]
+    ]
+    assert _findings(adoption, "Contoso Clinician Portal")[0] == (
         "passwordCredentials: client secret 'portal-dev' (keyId "
         "1e7b3d9f-5a2c-4e86-b0d4-8c6a2e4f1b37, hint abc, expires 2026-02-01) cannot be imported "
         "(no one can read a secret's value back): the config plans two new rotating secrets "
@@ -211,17 +231,22 @@ def test_service_block_takes_federated_credential_and_assigned_role() -> None:
         "issuer": "https://token.actions.githubusercontent.com",
         "subjects": ["repo:contoso/claims-ingest:environment:dev"],
     }
+    assert client.block["importIds"] == {
+        "application": "/applications/f7b1d5e3-4c8a-4f02-8d6e-2b5c7a9e1f38",
+        "servicePrincipal": OBJECTS["service-sp"],
+        "roleAssignments": {"globalWriter": ASSIGNMENT_IMPORT_ID},
+        "federatedCredentials": {
+            "repo:contoso/claims-ingest:environment:dev": (
+                "f7b1d5e3-4c8a-4f02-8d6e-2b5c7a9e1f38/federatedIdentityCredential/"
+                "5e7a9c1b-3d6f-4b48-a2e4-7c9b1d3f5a64"
+            )
+        },
+    }
+    # The assignment and the federated credential are imported: only the certificate, which
+    # the config does not carry, is left to a finding.
     findings = _findings(adoption, "Contoso Claims Ingest")
-    assert [f.split(":")[0] for f in findings] == [
-        "appRoleAssignments",
-        "federatedIdentityCredentials",
-        "keyCredentials",
-    ]
-    assert (
-        f"/servicePrincipals/{OBJECTS['resource-sp']}/appRoleAssignedTo/"
-        "mz2bxz9zgkWxvP1k2jxCwF_OBXxy0VZDpWl9h3HQ2Ts" in findings[0]
-    )
-    assert "thumbprint 6D3A1F0B9C2E4D5A8B7C6E1F0A9D8C7B6E5F4A3B" in findings[2]
+    assert [f.split(":")[0] for f in findings] == ["keyCredentials"]
+    assert "thumbprint 6D3A1F0B9C2E4D5A8B7C6E1F0A9D8C7B6E5F4A3B" in findings[0]
 
 
 def test_a_certificate_only_service_plans_secrets_until_the_pem_is_supplied(tmp_path: Path) -> None:
@@ -229,7 +254,8 @@ def test_a_certificate_only_service_plans_secrets_until_the_pem_is_supplied(tmp_
     app["federatedIdentityCredentials"] = []
     adoption = plan(_export(app), environment="dev", config_dir=tmp_path)
     assert adoption.clients[0].block["credential"] == {"type": "secret"}
-    assert _findings(adoption, "Contoso Claims Ingest")[1] == (
+    assert "federatedCredentials" not in adoption.clients[0].block["importIds"]
+    assert _findings(adoption, "Contoso Claims Ingest")[0] == (
         "keyCredentials: certificate 'CN=claims-ingest-dev' (keyId "
         "3c5e7a9b-1d4f-4a26-b8e0-5a7c9e1b3d42, thumbprint "
         "6D3A1F0B9C2E4D5A8B7C6E1F0A9D8C7B6E5F4A3B, expires 2026-08-30) cannot be read from Graph "
@@ -319,7 +345,10 @@ def test_resource_app_details_the_config_cannot_carry(tmp_path: Path) -> None:
     assert _findings(result, "Contoso FHIR Server (dev)") == [
         "api.oauth2PermissionScopes, appRoles: ids and values are kept "
         "(pinned in fhirServer.ids); descriptions and display names are rewritten to fhir-apps' "
-        "texts",
+        "texts. Pulumi imports the application only when its inputs equal it: unless the texts "
+        "already are fhir-apps' (`render` shows them on fhir-server-app), the first `pulumi up` "
+        "stops at that import with 'inputs to import do not match the existing resource' and "
+        "changes nothing (docs/adopt.md, 'When an import stops')",
         "api.requestedAccessTokenVersion: 2 must be 1 for a server identified by an https URL: "
         "with v2 tokens 'aud' is the application id, and the FHIR server expects its URL: set "
         "to 1",
@@ -339,7 +368,11 @@ def test_without_service_principals_there_are_no_sp_import_ids() -> None:
     assert adoption.clients[0].block["importIds"] == {
         "application": "/applications/b3d7f1a9-6c2e-4b58-9f04-1a7e3c5d9b62"
     }
-    assert [f for f in adoption.findings if f.app == "(every adopted app)"] == [
+    assert [
+        f
+        for f in adoption.findings
+        if f.app == "(every adopted app)" and f.property == "servicePrincipals"
+    ] == [
         Finding(
             "(every adopted app)",
             "servicePrincipals",
@@ -425,3 +458,142 @@ def test_variants_always_load(tmp_path: Path) -> None:
     ]
     service = next(c for c in adoption.clients if c.key == "contoso-claims-ingest")
     assert "scopes" not in service.block
+
+
+# -- child objects: import ids, and findings where an import would stop `pulumi up` ---------------
+
+
+def test_a_consent_grant_with_other_scopes_is_imported_and_says_how_to_align_it() -> None:
+    grants = _page("oauth2-permission-grants.json")
+    grants[0] = {**grants[0], "scope": "user_impersonation openid"}
+    export = _export(_app("clinician-portal"))
+    export = dataclasses.replace(export, grants=tuple(grants))
+    adoption = plan(export, environment="dev")
+    assert adoption.clients[0].block["importIds"]["consentGrant"] == (
+        "/oauth2PermissionGrants/IX2e-pK3x0GlyKcT9m8sQ5BJ6yQd4e2pE3Nf7z1K0aA"
+    )
+    assert _findings(adoption, "Contoso Clinician Portal")[0] == (
+        "oauth2PermissionGrants: admin consent grants 'openid user_impersonation' and the config "
+        "consents to 'user_impersonation'; Pulumi imports the grant (importIds.consentGrant) "
+        "only when they are equal, so the first `pulumi up` stops at "
+        "contoso-clinician-portal-consent with 'inputs to import do not match the existing "
+        "resource'. Before it, set the grant's scopes: az rest --method PATCH --uri "
+        "https://graph.microsoft.com/v1.0/oauth2PermissionGrants/"
+        'IX2e-pK3x0GlyKcT9m8sQ5BJ6yQd4e2pE3Nf7z1K0aA --body \'{"scope": "user_impersonation"}\''
+    )
+
+
+def test_a_federated_credential_without_an_id_is_reported() -> None:
+    app = _app("claims-ingest")
+    app["federatedIdentityCredentials"] = [
+        {k: v for k, v in c.items() if k != "id"} for c in app["federatedIdentityCredentials"]
+    ]
+    adoption = plan(_export(app), environment="dev")
+    assert "federatedCredentials" not in adoption.clients[0].block["importIds"]
+    assert _findings(adoption, "Contoso Claims Ingest")[0] == (
+        "federatedIdentityCredentials: 'github-claims-ingest-dev' "
+        "(repo:contoso/claims-ingest:environment:dev) has no id in the export, so it cannot be "
+        "imported and `pulumi up` stops when Entra refuses a second credential with the same "
+        "issuer and subject: export it with its id (az ad app federated-credential list) and run "
+        "adopt again"
+    )
+
+
+def test_a_confidential_client_holding_a_role_leaves_the_assignment_alone() -> None:
+    app = _app("clinician-portal")
+    assignments = [
+        {
+            **_page("app-role-assignments.json")[0],
+            "principalId": "3a7c1e5b-9d2f-4a68-b0e4-6c8a0e2b4d73",
+        }
+    ]
+    export = _export(app)
+    export = dataclasses.replace(export, assignments=tuple(assignments))
+    adoption = plan(export, environment="dev")
+    assert "roleAssignments" not in adoption.clients[0].block["importIds"]
+    assert adoption.assignments == ()
+    assert (
+        "appRoleAssignments: holds role 'globalWriter' (assignment "
+        "mz2bxz9zgkWxvP1k2jxCwF_OBXxy0VZDpWl9h3HQ2Ts); the config gives a confidential client no "
+        "roles, so the assignment is left as it is (delete it in the portal if the app does not "
+        "need it)"
+    ) in _findings(adoption, "Contoso Clinician Portal")
+
+
+def test_service_principal_settings_the_program_overrides_are_reported() -> None:
+    sps = [dict(sp) for sp in _page("service-principals.json")]
+    for sp in sps:
+        if sp["id"] == OBJECTS["resource-sp"]:
+            sp["appRoleAssignmentRequired"] = False
+        if sp["id"] == "5c9e3b7d-1f4a-4c80-92e6-8a0c2e4f6b15":  # the SPA's
+            sp["appRoleAssignmentRequired"] = True
+    export = _export(_app("patient-spa"))
+    export = dataclasses.replace(export, service_principals=tuple(sps))
+    adoption = plan(export, environment="dev")
+    assert (
+        "servicePrincipal.appRoleAssignmentRequired: is false; the program always sets it to "
+        "true (the config has no key for it), and Pulumi imports the service principal only when "
+        "its inputs equal the existing object: the first `pulumi up` stops at fhir-server-sp with "
+        "'inputs to import do not match the existing resource' and changes nothing. Before it, "
+        "set it to true (az ad sp update --id 2b9e4d71-5c3a-4f8e-b6d2-7a1c9e0f4b35 --set "
+        "appRoleAssignmentRequired=true; in the portal: Enterprise applications, Properties, "
+        "Assignment required): users, groups and apps without an app role assignment can then "
+        "no longer get tokens for the FHIR server (the server refuses them anyway: it authorizes "
+        "by the roles claim)"
+    ) in _findings(adoption, "Contoso FHIR Server (dev)")
+    assert _findings(adoption, "Contoso Patient App (SPA)") == [
+        "servicePrincipal.appRoleAssignmentRequired: is true; the config has no key for it and "
+        "the program leaves it false on a client, and Pulumi imports the service principal only "
+        "when its inputs equal the existing object: the first `pulumi up` stops at "
+        "contoso-patient-app-spa-sp with 'inputs to import do not match the existing resource' "
+        "and changes nothing. Before it, set it to false (az ad sp update --id "
+        "7e1c5a3f-8b4d-4e29-a6f0-3d9b1e7c5a84 --set appRoleAssignmentRequired=false): users then "
+        "sign in to the app without an assignment to it"
+    ]
+
+
+def test_owners_findings_say_what_the_import_needs() -> None:
+    adoption = plan(_export(), environment="dev")
+    (owners,) = [f for f in adoption.findings if f.property == "owners"]
+    assert owners.app == "(every adopted app)"
+    assert "the deploying principal" in owners.message
+    assert "'inputs to import do not match the existing resource'" in owners.message
+    assert "Application.ReadWrite.OwnedBy" in owners.message
+    # Owners exported on both objects, differing: the config gives both the union.
+    server = _app("fhir-server")
+    server["owners"] = [{"id": "1d2e3f40-5a6b-4c7d-8e9f-0a1b2c3d4e5f"}]
+    adoption = plan(
+        GraphExport(
+            applications=(server,),
+            service_principals=tuple(_page("service-principals.json")),
+            has_service_principals=True,
+        ),
+        environment="dev",
+    )
+    assert adoption.server.block["owners"] == [
+        "0b6e2f8d-4c1a-4e73-9d25-7a8c3e1f5b90",
+        "1d2e3f40-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+    ]
+    assert (
+        "owners: the application's owners (1d2e3f40-5a6b-4c7d-8e9f-0a1b2c3d4e5f) and its service "
+        "principal's (0b6e2f8d-4c1a-4e73-9d25-7a8c3e1f5b90) differ; the config gives both every "
+        "one of them, and Pulumi imports each object only when its owners equal the config's: "
+        "before the first `pulumi up`, add the missing owners to the other object"
+    ) in _findings(adoption, "Contoso FHIR Server (dev)")
+
+
+def test_adopted_child_import_ids_load(tmp_path: Path) -> None:
+    apps = [_app(n) for n in ("clinician-portal", "patient-spa", "care-mobile", "claims-ingest")]
+    adoption = plan(_export(*apps), environment="dev")
+    _loads(adoption, tmp_path)
+    spec = load_spec(tmp_path, environment="dev")
+    assert spec.clients["contoso-claims-ingest"].import_ids.role_assignments == {
+        "globalWriter": ASSIGNMENT_IMPORT_ID
+    }
+    assert spec.clients["contoso-clinician-portal"].import_ids.consent_grant == (
+        "/oauth2PermissionGrants/IX2e-pK3x0GlyKcT9m8sQ5BJ6yQd4e2pE3Nf7z1K0aA"
+    )
+    assert spec.assignments[0].import_ids == {
+        "globalReader": f"/servicePrincipals/{OBJECTS['resource-sp']}/appRoleAssignedTo/"
+        "r4Kc0m1s6UuJ8y0vqf7Gq2Zb3sH1nTtQ9aXw5pLk2dE"
+    }

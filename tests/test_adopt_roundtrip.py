@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from components.credentials import subject_slug
 from fhir_apps.adopt import compare, plan, read_export, write_environment
 from fhir_apps.render.engine import Rendering, render
 from fhir_apps.render.graph import manifests
@@ -24,6 +25,13 @@ SPS = FIXTURES / "service-principals.json"
 ASSIGNMENTS = FIXTURES / "app-role-assignments.json"
 GRANTS = FIXTURES / "oauth2-permission-grants.json"
 RESOURCE_APP_ID = "2b9e4d71-5c3a-4f8e-b6d2-7a1c9e0f4b35"
+RESOURCE_SP = "0e8c2a6f-4b1d-4f97-a3e5-8c0a2e4b6d19"
+ROLE_ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
+CHILD_TYPES = (
+    ROLE_ASSIGNMENT,
+    "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant",
+    "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
+)
 
 # fixture -> (YAML key, drift the findings announce)
 CASES = {
@@ -134,6 +142,54 @@ def test_adopted_resources_carry_their_import_ids(name: str, tmp_path: Path) -> 
     assert application.import_id == f"/applications/{fixture['id']}", application.urn
     assert sp.type == "azuread:index/servicePrincipal:ServicePrincipal", sp.urn
     assert sp.import_id == service_principal["id"], sp.urn
+    # Child objects that exist in Entra are imported too (Entra refuses a duplicate of each).
+    children = {
+        r.name: r.import_id
+        for r in rendering.resources
+        if r.type in CHILD_TYPES and r.name.startswith(f"{key}-")
+    }
+    assert children == _expected_children(key, fixture, service_principal["id"])
+
+
+def _page(path: Path) -> list[dict[str, Any]]:
+    return json.loads(path.read_text(encoding="utf-8"))["value"]
+
+
+def _expected_children(key: str, app: dict[str, Any], sp_id: str) -> dict[str, str | None]:
+    """Resource name -> import id of the client's child objects, from the fixtures by hand."""
+    roles = {r["id"]: r["value"] for r in _load("fhir-server")["appRoles"]}
+    expected: dict[str, str | None] = {}
+    if key == "fhir-server":
+        return expected
+    for assignment in _page(ASSIGNMENTS):
+        if assignment["principalId"] == sp_id:
+            expected[f"{key}-role-{roles[assignment['appRoleId']]}"] = (
+                f"/servicePrincipals/{RESOURCE_SP}/appRoleAssignedTo/{assignment['id']}"
+            )
+    for grant in _page(GRANTS):
+        if grant["clientId"] == sp_id and grant["consentType"] == "AllPrincipals":
+            expected[f"{key}-consent"] = f"/oauth2PermissionGrants/{grant['id']}"
+    for credential in app.get("federatedIdentityCredentials") or []:
+        name = f"{key}-credential-federated-{subject_slug(credential['subject'])}"
+        expected[name] = f"{app['id']}/federatedIdentityCredential/{credential['id']}"
+    return expected
+
+
+def test_assignments_of_people_and_groups_carry_their_import_ids(tmp_path: Path) -> None:
+    # Only the FHIR app exported: the daemon's assignment is one of a service principal too.
+    _, rendering = _adopt_and_render("fhir-server", tmp_path)
+    assignments = {
+        r.name: r.import_id
+        for r in rendering.resources
+        if r.type == ROLE_ASSIGNMENT and r.name.startswith("assignments-")
+    }
+    roles = {r["id"]: r["value"] for r in _load("fhir-server")["appRoles"]}
+    assert assignments == {
+        f"assignments-{a['principalId']}-{roles[a['appRoleId']]}": (
+            f"/servicePrincipals/{RESOURCE_SP}/appRoleAssignedTo/{a['id']}"
+        )
+        for a in _page(ASSIGNMENTS)
+    }
 
 
 def test_every_client_fixture_adopted_together_renders_without_drift_but_announced(
@@ -155,3 +211,15 @@ def test_every_client_fixture_adopted_together_renders_without_drift_but_announc
         r.import_id for r in rendering.resources if r.type.endswith("application:Application")
     )
     assert imports == sorted(f"/applications/{object_id}" for object_id in adopted_ids)
+    # Every child object that exists in Entra is imported, and nothing else is.
+    sps = {sp["appId"]: sp["id"] for sp in _page(SPS)}
+    expected: dict[str, str | None] = {}
+    for adopted in adoption.clients:
+        expected |= _expected_children(adopted.key, adopted.app, sps[adopted.app["appId"]])
+    # The Group's assignment; the daemon's own is its client's role (above).
+    group = next(a for a in _page(ASSIGNMENTS) if a["principalType"] == "Group")
+    expected[f"assignments-{group['principalId']}-globalReader"] = (
+        f"/servicePrincipals/{RESOURCE_SP}/appRoleAssignedTo/{group['id']}"
+    )
+    children = {r.name: r.import_id for r in rendering.resources if r.type in CHILD_TYPES}
+    assert children == expected

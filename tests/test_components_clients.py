@@ -8,6 +8,7 @@ import pulumi
 import pytest
 
 from components.confidential_client import ConfidentialClient
+from components.credentials import subject_slug
 from components.public_client import PublicClient
 from components.service_client import ServiceClient
 from fhir_apps.fhir_constants import AZURE_HEALTHCARE_APIS_APP_ID
@@ -235,6 +236,41 @@ def test_client_import_ids_are_passed_as_import() -> None:
     run = run_build(make_spec(clients=clients))
     assert run.named("spa-app").import_id == "/applications/abc"
     assert run.named("spa-sp").import_id == "/servicePrincipals/def"
+
+
+def test_child_import_ids_land_on_exactly_their_resources() -> None:
+    assignment = "/servicePrincipals/res/appRoleAssignedTo/abc"
+    grant = "/oauth2PermissionGrants/xyz"
+    credential = "app/federatedIdentityCredential/c1"
+    clients = {
+        "portal": {**CLIENTS["portal"], "importIds": {"consentGrant": grant}},
+        "ingest": {
+            **CLIENTS["ingest"],
+            "credential": {
+                "type": "federated",
+                "issuer": "https://issuer.example",
+                "subjects": ["s", "t"],
+            },
+            "importIds": {
+                "roleAssignments": {"globalWriter": assignment},
+                "federatedCredentials": {"t": credential},
+            },
+        },
+        "spa": {**CLIENTS["spa"], "adminConsent": True},
+    }
+    run = run_build(make_spec(clients=clients))
+    imported = {r.name: r.import_id for r in run.resources.values() if r.import_id is not None}
+    assert imported == {
+        "portal-consent": grant,
+        "ingest-role-globalWriter": assignment,
+        f"ingest-credential-federated-{subject_slug('t')}": credential,
+    }
+    # Only the imported credential keeps its existing name and description (a change of name
+    # would replace it, and Pulumi imports only when the inputs equal the existing object).
+    ignored = {run.resources[urn].name: names for urn, names in run.ignore_changes.items() if names}
+    assert ignored == {
+        f"ingest-credential-federated-{subject_slug('t')}": ("displayName", "description")
+    }
 
 
 def test_clients_of_a_managed_server_use_the_looked_up_scope() -> None:

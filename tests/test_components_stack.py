@@ -108,6 +108,23 @@ def test_reordering_assignments_changes_nothing() -> None:
     }
 
 
+def test_assignment_import_ids_land_on_their_principal_and_role() -> None:
+    import_id = "/servicePrincipals/res/appRoleAssignedTo/grp-reader"
+    assignments = [
+        {"principalId": USER, "principalType": "User", "roles": ["globalAdmin"]},
+        {
+            "principalId": GROUP,
+            "principalType": "Group",
+            "roles": ["globalReader", "globalWriter"],
+            "importIds": {"globalReader": import_id},
+        },
+    ]
+    run = run_build(make_spec(assignments=assignments))
+    imported = {r.name: r.import_id for r in run.of_type(ROLE_ASSIGNMENT).values() if r.import_id}
+    assert imported == {f"assignments-{GROUP}-globalReader": import_id}
+    assert len(run.of_type(ROLE_ASSIGNMENT)) == 3
+
+
 def test_an_assignment_to_an_undefined_role_fails_clearly() -> None:
     bad = [{"principalId": GROUP, "principalType": "Group", "roles": ["globalNothing"]}]
     with pytest.raises(Exception, match="role 'globalNothing' is not an app role"):

@@ -577,6 +577,94 @@ CASES = [
         ],
     ),
     (
+        "import-id-of-a-role-the-client-does-not-hold",
+        "clients:\n  daemon:\n    importIds:\n      roleAssignments:\n"
+        "        globalReader: /servicePrincipals/x/appRoleAssignedTo/y",
+        [
+            f"{DEV}: clients.daemon.importIds.roleAssignments.globalReader: imports the "
+            "assignment of role 'globalReader', which clients.daemon.roles does not list; "
+            "listed: globalWriter",
+        ],
+    ),
+    (
+        "role-assignment-import-ids-on-a-confidential-client",
+        "clients: {web: {importIds: {roleAssignments: {globalReader: /sp/x}}}}",
+        [
+            f"{DEV}: clients.web.importIds.roleAssignments: applies only to a service client "
+            "(kind service), whose roles are app role assignments; remove it",
+        ],
+    ),
+    (
+        "consent-grant-import-id-without-admin-consent",
+        "clients: {web: {importIds: {consentGrant: /oauth2PermissionGrants/x}}}",
+        [
+            f"{DEV}: clients.web.importIds.consentGrant: applies only with adminConsent: true "
+            "(it imports the admin consent grant of a confidential or public client); set "
+            "adminConsent or remove it",
+        ],
+    ),
+    (
+        "consent-grant-import-id-without-scopes",
+        "clients: {spa: {adminConsent: true, importIds: {consentGrant: /oauth2PermissionGrants/x}}"
+        "}",
+        [
+            f"{DEV}: clients.spa.importIds.consentGrant: applies only to a client with scopes: "
+            "without them adminConsent grants nothing and no grant exists to import; remove it",
+        ],
+    ),
+    (
+        "federated-import-id-of-an-unlisted-subject",
+        "clients:\n  daemon:\n    importIds:\n      federatedCredentials:\n"
+        "        'repo:contoso/daemon:environment:prod': app/federatedIdentityCredential/c",
+        [
+            f"{DEV}: clients.daemon.importIds.federatedCredentials.repo:contoso/daemon:"
+            "environment:prod: imports the credential of subject "
+            "'repo:contoso/daemon:environment:prod', which clients.daemon.credential does not "
+            "list; listed: repo:contoso/daemon:environment:dev",
+        ],
+    ),
+    (
+        "federated-import-ids-on-a-secret-credential",
+        "clients: {web: {importIds: {federatedCredentials: {sub: app/federatedIdentityCredential/c"
+        "}}}}",
+        [
+            f"{DEV}: clients.web.importIds.federatedCredentials: applies only to a credential of "
+            "type federated; remove it",
+        ],
+    ),
+    (
+        "child-import-ids-on-the-fhir-server",
+        "fhirServer: {importIds: {consentGrant: /oauth2PermissionGrants/x}}",
+        [
+            f"{DEV}: fhirServer.importIds.consentGrant: applies only to a client (the FHIR "
+            "resource app has no app role assignment, consent grant or credential of its own); "
+            "remove it",
+        ],
+    ),
+    (
+        "assignment-import-id-of-an-unlisted-role",
+        "assignments:\n  - principalId: 4f8a2c6e-0b3d-4e91-a7c5-9d1f3b5e7a08\n"
+        "    principalType: Group\n    roles: [globalReader]\n"
+        "    importIds: {globalWriter: /servicePrincipals/x/appRoleAssignedTo/y}",
+        [
+            f"{DEV}: assignments[0].importIds.globalWriter: imports the assignment of role "
+            "'globalWriter', which assignments[0].roles does not list; listed: globalReader",
+        ],
+    ),
+    (
+        "assignment-import-ids-differ-for-one-principal-and-role",
+        "assignments:\n"
+        "  - {principalId: 4f8a2c6e-0b3d-4e91-a7c5-9d1f3b5e7a08, principalType: Group,"
+        " roles: [globalReader], importIds: {globalReader: /sp/x/appRoleAssignedTo/a}}\n"
+        "  - {principalId: 4f8a2c6e-0b3d-4e91-a7c5-9d1f3b5e7a08, principalType: Group,"
+        " roles: [globalReader], importIds: {globalReader: /sp/x/appRoleAssignedTo/b}}",
+        [
+            f"{DEV}: assignments[1].importIds.globalReader: differs from "
+            "assignments[0].importIds.globalReader, for the same principal and role (one "
+            "assignment, one import id); keep one",
+        ],
+    ),
+    (
         "environment-set-in-yaml",
         "environment: prod",
         [f"{DEV}: environment: is set by --environment, not in a config file; remove it"],

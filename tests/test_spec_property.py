@@ -65,6 +65,9 @@ KEYS = [
     "secretStore",
     "keyVaultId",
     "importIds",
+    "roleAssignments",
+    "consentGrant",
+    "federatedCredentials",
     "<<",
 ]
 WORDS = [

@@ -1,9 +1,9 @@
 """A client's credential in the config, from the credentials its app has in Entra.
 
-Federated identity credentials carry over (issuer and subjects); a certificate does when its
-public PEM is in the config directory (Graph never returns the key); otherwise the config plans
-the two-slot rotating secret. Passwords can never be imported: they are reported, with what
-happens to them, and so is every credential the config does not carry.
+Federated identity credentials carry over (issuer and subjects, and their import ids); a
+certificate does when its public PEM is in the config directory (Graph never returns the key);
+otherwise the config plans the two-slot rotating secret. Passwords can never be imported: they
+are reported, with what happens to them, and so is every credential the config does not carry.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from fhir_apps.adopt.importids import federated_credential_import_id
 from fhir_apps.adopt.unmanaged import Add
 from fhir_apps.fhir_constants import FEDERATED_AUDIENCE
 
-__all__ = ["credential", "describe_key", "describe_secret", "left_alone"]
+__all__ = ["credential", "describe_key", "describe_secret", "federated_import_ids", "left_alone"]
 
 App = dict[str, Any]
 
@@ -89,21 +90,12 @@ def federated(
             app,
             "federatedIdentityCredentials",
             f"audiences {', '.join(audiences) or '(none)'}: the config takes exactly one; "
-            f"adoption uses {FEDERATED_AUDIENCE}",
+            f"adoption uses {FEDERATED_AUDIENCE}, and Pulumi imports a credential only when "
+            "its audiences equal the config's: before the first `pulumi up`, set the audiences "
+            f"of each of these credentials to {FEDERATED_AUDIENCE} (az ad app "
+            "federated-credential update), or that import stops it",
         )
         audiences = [FEDERATED_AUDIENCE]
-    for credential in chosen:
-        add(
-            app,
-            "federatedIdentityCredentials",
-            f"'{credential.get('name')}' ({credential.get('subject')}) is in the config, "
-            "but credentials have no import id there and Entra refuses a second credential "
-            "with the same issuer and subject: before the first `pulumi up`, import it "
-            "(pulumi import azuread:index/applicationFederatedIdentityCredential:"
-            f"ApplicationFederatedIdentityCredential {key}-credential-federated-<slug> "
-            f"{app['id']}/federatedIdentityCredential/{credential.get('id')}, names as "
-            "`render` shows them) or delete it and let `pulumi up` recreate it",
-        )
     for cert in app.get("keyCredentials") or []:
         add(
             app,
@@ -126,6 +118,34 @@ def federated(
     if audiences != [FEDERATED_AUDIENCE]:
         block["audiences"] = audiences
     return block
+
+
+def federated_import_ids(app: App, block: dict[str, Any], add: Add) -> dict[str, str]:
+    """`{subject: import id}` of the existing credentials a federated `block` carries over.
+
+    Entra refuses a second credential with the same issuer and subject, so each one the config
+    names is imported; one without an id in the export cannot be, and is reported.
+    """
+    if block.get("type") != "federated":
+        return {}
+    ids: dict[str, str] = {}
+    for credential in app.get("federatedIdentityCredentials") or []:
+        subject = credential.get("subject")
+        if credential.get("issuer") != block["issuer"] or subject not in block["subjects"]:
+            continue
+        credential_id = credential.get("id")
+        if not isinstance(credential_id, str) or not credential_id:
+            add(
+                app,
+                "federatedIdentityCredentials",
+                f"'{credential.get('name')}' ({subject}) has no id in the export, so it cannot be "
+                "imported and `pulumi up` stops when Entra refuses a second credential with the "
+                "same issuer and subject: export it with its id (az ad app federated-credential "
+                "list) and run adopt again",
+            )
+            continue
+        ids[str(subject)] = federated_credential_import_id(app["id"], credential_id)
+    return dict(sorted(ids.items()))
 
 
 def left_alone(app: App, why: str, add: Add) -> None:

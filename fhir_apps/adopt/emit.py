@@ -70,7 +70,11 @@ def environment_yaml(adoption: Adoption) -> str:
     lines += _comment(
         f"Environment '{adoption.environment}', adopted from Microsoft Graph by `python -m "
         "fhir_apps adopt`. importIds make the first `pulumi up` import these objects instead of "
-        "creating them (client ids stay); fhirServer.ids pins the existing scope and role ids."
+        "creating them (client ids stay): applications, service principals, app role "
+        "assignments, admin consent grants and federated credentials; fhirServer.ids pins the "
+        "existing scope and role ids. Pulumi imports an object only when the config's inputs "
+        "equal it, so a FINDING that says adoption changes an imported object stops the first "
+        "`pulumi up` at that import until Entra matches (docs/adopt.md)."
     )
     lines += _comment(
         "Passwords (client secrets) cannot be imported: clients with credential type secret get "

@@ -1,8 +1,10 @@
 """The import ids Pulumi's `import_` option takes for the objects adoption takes over.
 
 Formats are those of the installed provider, pulumi_azuread 6.11.1 (the Terraform azuread 3.x
-bridge); when the provider is upgraded, re-read the "Import" section of `application.py` and
-`service_principal.py` in the installed package and change this file only.
+bridge); when the provider is upgraded, re-read the "Import" section of `application.py`,
+`service_principal.py`, `app_role_assignment.py`, `service_principal_delegated_permission_grant.py`
+and `application_federated_identity_credential.py` in the installed package and change this file
+only.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from typing import Final
 
 __all__ = [
     "APPLICATION_PREFIX",
+    "app_role_assignment_import_id",
     "application_import_id",
+    "consent_grant_import_id",
+    "federated_credential_import_id",
     "object_id_of_application_import_id",
     "service_principal_import_id",
 ]
@@ -49,3 +54,34 @@ def service_principal_import_id(object_id: str) -> str:
     nothing is created; change this function and re-run `adopt`.
     """
     return object_id
+
+
+def app_role_assignment_import_id(resource_sp_object_id: str, assignment_id: str) -> str:
+    """`/servicePrincipals/<resource SP objectId>/appRoleAssignedTo/<assignment id>`.
+
+    app_role_assignment.py, "Import": the object id of the service principal of the *resource*
+    (here the FHIR app's, Graph `resourceId`) and the assignment's own id (Graph `id`, a
+    base64url string such as `mz2bxz9z...`; not the app role id).
+    """
+    return f"/servicePrincipals/{resource_sp_object_id}/appRoleAssignedTo/{assignment_id}"
+
+
+def consent_grant_import_id(grant_id: str) -> str:
+    """`/oauth2PermissionGrants/<grant id>` (the Graph oauth2PermissionGrant's `id`).
+
+    service_principal_delegated_permission_grant.py, "Import": `pulumi import azuread:index/
+    servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant example
+    /oauth2PermissionGrants/aaBBcDDeFG6h5JKLMN2PQrrssTTUUvWWxxxxxyyyzzz`.
+    """
+    return f"/oauth2PermissionGrants/{grant_id}"
+
+
+def federated_credential_import_id(application_object_id: str, credential_id: str) -> str:
+    """`<application objectId>/federatedIdentityCredential/<credential id>`, no leading slash.
+
+    application_federated_identity_credential.py, "Import": "composed of the application's
+    object ID, the string "federatedIdentityCredential" and the credential ID in the format
+    `{ObjectId}/federatedIdentityCredential/{CredentialId}`" (unlike the Application's own id,
+    which has the `/applications/` prefix).
+    """
+    return f"{application_object_id}/federatedIdentityCredential/{credential_id}"

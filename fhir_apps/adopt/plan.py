@@ -20,10 +20,15 @@ import yaml
 
 from fhir_apps import rules
 from fhir_apps.adopt.classify import client_kind, fhir_permissions, find_resource_app, redirect_uris
-from fhir_apps.adopt.credentials import credential, left_alone
+from fhir_apps.adopt.credentials import credential, federated_import_ids, left_alone
 from fhir_apps.adopt.findings import Finding
 from fhir_apps.adopt.graphjson import GraphExport
-from fhir_apps.adopt.importids import application_import_id, service_principal_import_id
+from fhir_apps.adopt.importids import (
+    app_role_assignment_import_id,
+    application_import_id,
+    consent_grant_import_id,
+    service_principal_import_id,
+)
 from fhir_apps.adopt.unmanaged import client_api, common, implicit_grant, other_resource
 
 __all__ = [
@@ -142,6 +147,21 @@ class _Planner:
                 "each app that has one; export them (az ad sp list --all, or GET "
                 "/servicePrincipals) and run adopt again",
             )
+        self._add(
+            "(every adopted app)",
+            "owners",
+            "`pulumi up` sets the owners of each application and of its service principal to "
+            "the config's owners (base.yaml's `owners` and the block's) plus the deploying "
+            "principal (the identity `pulumi up` signs in as), and Pulumi imports an object only "
+            "when these equal its existing owners: otherwise the first `pulumi up` stops at that "
+            "import with 'inputs to import do not match the existing resource' and changes "
+            "nothing. Before it, make the deploying principal (and every owner base.yaml lists) "
+            "an owner of each adopted application and service principal (az ad app owner add "
+            "--id <appId> --owner-object-id <objectId>; for a service principal POST "
+            "/servicePrincipals/<id>/owners/$ref), which Application.ReadWrite.OwnedBy needs "
+            "anyway, then export again with owners (Graph $expand=owners) and run adopt again: "
+            "the config lists the exported owners, and none when the export has none",
+        )
         return Adoption(
             environment=self.environment,
             audience=audience,
@@ -175,7 +195,11 @@ class _Planner:
                 app,
                 "api.oauth2PermissionScopes, appRoles",
                 "ids and values are kept (pinned in fhirServer.ids); descriptions and display "
-                "names are rewritten to fhir-apps' texts",
+                "names are rewritten to fhir-apps' texts. Pulumi imports the application only "
+                "when its inputs equal it: unless the texts already are fhir-apps' (`render` "
+                f"shows them on {SERVER_KEY}-app), the first `pulumi up` stops at that import "
+                "with 'inputs to import do not match the existing resource' and changes nothing "
+                "(docs/adopt.md, 'When an import stops')",
             )
         for uri in app.get("identifierUris") or []:
             if uri != audience:
@@ -210,8 +234,14 @@ class _Planner:
             self._add(
                 app,
                 "servicePrincipal.appRoleAssignmentRequired",
-                "is false; adoption sets it to true, so users, groups and apps without an app "
-                "role assignment can no longer get tokens for the FHIR server (the server "
+                "is false; the program always sets it to true (the config has no key for it), "
+                "and Pulumi imports the service principal only when its inputs equal the existing "
+                f"object: the first `pulumi up` stops at {SERVER_KEY}-sp with 'inputs to import "
+                "do not match the existing resource' and changes nothing. Before it, set it to "
+                f"true (az ad sp update --id {app['appId']} --set "
+                "appRoleAssignmentRequired=true; in the portal: Enterprise applications, "
+                "Properties, Assignment required): users, groups and apps without an app role "
+                "assignment can then no longer get tokens for the FHIR server (the server "
                 "refuses them anyway: it authorizes by the roles claim)",
             )
         block: dict[str, Any] = {
@@ -369,8 +399,11 @@ class _Planner:
             block["scopes"] = sorted(scopes)
         if kind == "service":
             block["roles"] = roles
-        if kind != "service" and self._admin_consent(app, key):
-            block["adminConsent"] = True
+        consent_grant = None
+        if kind != "service":
+            has_consent, consent_grant = self._admin_consent(app, key, scopes)
+            if has_consent:
+                block["adminConsent"] = True
         if kind == "public" and platform != "spa" and app.get("isFallbackPublicClient"):
             block["fallbackPublicClient"] = True
         elif kind == "public" and platform == "spa":
@@ -394,9 +427,27 @@ class _Planner:
         owners = self._owners(app)
         if owners:
             block["owners"] = owners
-        block["importIds"] = self._import_ids(app)
-        for role, assignment_id in sorted(assigned.items()):
-            self._assignment_import(app, f"{key}-role-{role}", role, assignment_id)
+        import_ids = self._import_ids(app, key)
+        if kind == "service" and assigned:
+            assert self.resource_sp is not None  # assignments are read only when it exists
+            import_ids["roleAssignments"] = {
+                role: app_role_assignment_import_id(self.resource_sp["id"], assignment_id)
+                for role, assignment_id in sorted(assigned.items())
+            }
+        for role, assignment_id in sorted(assigned.items() if kind != "service" else ()):
+            self._add(
+                app,
+                "appRoleAssignments",
+                f"holds role '{role}' (assignment {assignment_id}); the config gives a {kind} "
+                "client no roles, so the assignment is left as it is (delete it in the portal "
+                "if the app does not need it)",
+            )
+        if consent_grant is not None:
+            import_ids["consentGrant"] = consent_grant
+        federated = federated_import_ids(app, block.get("credential") or {}, self._add)
+        if federated:
+            import_ids["federatedCredentials"] = federated
+        block["importIds"] = import_ids
         return block
 
     def _requested(
@@ -498,28 +549,50 @@ class _Planner:
                 "is true; adoption sets it to false (only mobile and desktop clients keep it)",
             )
 
-    def _admin_consent(self, app: App, key: str) -> bool:
+    def _admin_consent(self, app: App, key: str, scopes: Sequence[str]) -> tuple[bool, str | None]:
+        """Whether the app has tenant-wide consent to the FHIR app, and the grant's import id.
+
+        Entra holds one `AllPrincipals` grant per client and resource; the program manages it
+        as `<key>-consent` with the client's scopes as its claim values.
+        """
         sp = self.sps.get(app["appId"])
         if sp is None or self.resource_sp is None:
-            return False
-        grants = [
-            g
-            for g in self.export.grants
-            if g["clientId"] == sp["id"]
-            and g["resourceId"] == self.resource_sp["id"]
-            and g["consentType"] == "AllPrincipals"
-        ]
-        for grant in grants:
+            return False, None
+        grants = sorted(
+            (
+                g
+                for g in self.export.grants
+                if g["clientId"] == sp["id"]
+                and g["resourceId"] == self.resource_sp["id"]
+                and g["consentType"] == "AllPrincipals"
+            ),
+            key=lambda g: str(g["id"]),
+        )
+        if not grants:
+            return False, None
+        grant = grants[0]
+        granted = sorted(set(str(grant.get("scope") or "").split()))
+        if not scopes:
             self._add(
                 app,
                 "oauth2PermissionGrants",
-                f"admin consent ({grant.get('scope')}) becomes adminConsent: true, but the "
-                "config has no import id for it and Entra refuses a second grant: before the "
-                "first `pulumi up`, import it (pulumi import azuread:index/"
-                "servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant "
-                f"{key}-consent /oauth2PermissionGrants/{grant['id']}) or revoke it",
+                f"admin consent ({' '.join(granted)}) exists, but the config requests no scope "
+                "on the FHIR server, so it manages no grant: the grant is left as it is",
             )
-        return bool(grants)
+            return True, None
+        if granted != sorted(scopes):
+            wanted = " ".join(sorted(scopes))
+            self._add(
+                app,
+                "oauth2PermissionGrants",
+                f"admin consent grants '{' '.join(granted)}' and the config consents to "
+                f"'{wanted}'; Pulumi imports the grant (importIds.consentGrant) only when they "
+                f"are equal, so the first `pulumi up` stops at {key}-consent with 'inputs to "
+                "import do not match the existing resource'. Before it, set the grant's scopes: "
+                "az rest --method PATCH --uri https://graph.microsoft.com/v1.0/"
+                f'oauth2PermissionGrants/{grant["id"]} --body \'{{"scope": "{wanted}"}}\'',
+            )
+        return True, consent_grant_import_id(str(grant["id"]))
 
     def _assignments(self, client_app_ids: set[str]) -> list[dict[str, Any]]:
         """Assignments of people, groups and other principals (clients' own are their roles)."""
@@ -558,48 +631,59 @@ class _Planner:
                     "principalType": kind,
                     "roles": [],
                     "description": str(name),
+                    "importIds": {},
                 },
             )
             entry["roles"] = sorted({*entry["roles"], role})
-            self._assignment_import(
-                self.resource,
-                f"assignments-{assignment['principalId']}-{role}",
-                role,
-                str(assignment["id"]),
-                holder=str(name),
+            entry["importIds"] = dict(
+                sorted(
+                    {
+                        **entry["importIds"],
+                        role: app_role_assignment_import_id(
+                            self.resource_sp["id"], str(assignment["id"])
+                        ),
+                    }.items()
+                )
             )
         return [by_principal[k] for k in sorted(by_principal, key=lambda k: (k[1], k[0]))]
 
-    def _assignment_import(
-        self, app: App, resource_name: str, role: str, assignment_id: str, holder: str = ""
-    ) -> None:
-        assert self.resource_sp is not None  # assignments are read only when it exists
-        who = f"{holder} holds" if holder else "holds"
-        self._add(
-            app,
-            "appRoleAssignments",
-            f"{who} role '{role}' (assignment {assignment_id}); the config has no import id for "
-            "assignments and Entra refuses a second one: before the first `pulumi up`, import "
-            "it (pulumi import azuread:index/appRoleAssignment:AppRoleAssignment "
-            f"{resource_name} /servicePrincipals/{self.resource_sp['id']}/appRoleAssignedTo/"
-            f"{assignment_id}) or remove it",
-        )
-
     def _owners(self, app: App) -> list[str]:
-        found: set[str] = set()
-        sp = self.sps.get(app["appId"])
-        for source in (app, sp or {}):
-            for owner in source.get("owners") or []:
-                owner_id = owner.get("id") if isinstance(owner, dict) else owner
-                if isinstance(owner_id, str) and rules.object_id_problem(owner_id) is None:
-                    found.add(owner_id)
-        return sorted(found)
+        """The exported owners of the app and of its service principal, as one list.
 
-    def _import_ids(self, app: App) -> dict[str, str]:
-        ids = {"application": application_import_id(app["id"])}
+        The program gives both objects the same owners; when the export shows them differing,
+        one import would see different owners, which is reported.
+        """
+        sp = self.sps.get(app["appId"])
+        by_source = [_owner_ids(source) for source in (app, sp or {})]
+        if "owners" in app and sp is not None and "owners" in sp and by_source[0] != by_source[1]:
+            self._add(
+                app,
+                "owners",
+                f"the application's owners ({', '.join(sorted(by_source[0])) or 'none'}) and its "
+                f"service principal's ({', '.join(sorted(by_source[1])) or 'none'}) differ; the "
+                "config gives both every one of them, and Pulumi imports each object only when "
+                "its owners equal the config's: before the first `pulumi up`, add the missing "
+                "owners to the other object",
+            )
+        return sorted(by_source[0] | by_source[1])
+
+    def _import_ids(self, app: App, key: str = SERVER_KEY) -> dict[str, Any]:
+        ids: dict[str, Any] = {"application": application_import_id(app["id"])}
         sp = self.sps.get(app["appId"])
         if sp is not None:
             ids["servicePrincipal"] = service_principal_import_id(sp["id"])
+            if key != SERVER_KEY and sp.get("appRoleAssignmentRequired") is True:
+                self._add(
+                    app,
+                    "servicePrincipal.appRoleAssignmentRequired",
+                    "is true; the config has no key for it and the program leaves it false on a "
+                    "client, and Pulumi imports the service principal only when its inputs equal "
+                    f"the existing object: the first `pulumi up` stops at {key}-sp with 'inputs "
+                    "to import do not match the existing resource' and changes nothing. Before "
+                    f"it, set it to false (az ad sp update --id {app['appId']} --set "
+                    "appRoleAssignmentRequired=false): users then sign in to the app without an "
+                    "assignment to it",
+                )
         elif self.export.has_service_principals:
             self._add(
                 app,
@@ -641,3 +725,12 @@ class _Planner:
         tenant = data.get("tenant") if isinstance(data, dict) else None
         domains = tenant.get("verifiedDomains") if isinstance(tenant, dict) else None
         return [d for d in domains if isinstance(d, str)] if isinstance(domains, list) else []
+
+
+def _owner_ids(source: App) -> set[str]:
+    found: set[str] = set()
+    for owner in source.get("owners") or []:
+        owner_id = owner.get("id") if isinstance(owner, dict) else owner
+        if isinstance(owner_id, str) and rules.object_id_problem(owner_id) is None:
+            found.add(owner_id)
+    return found

@@ -87,11 +87,18 @@ class ImportIds(_Model):
     """Ids of objects that already exist in Entra, adopted with Pulumi's `import` option.
 
     `application` is the Application import id `/applications/<objectId>`; `servicePrincipal` is
-    the service principal's import id (see `fhir_apps.adopt` for the format this provider takes).
+    the service principal's import id (see `fhir_apps.adopt.importids` for the formats this
+    provider takes). The rest are a client's child objects, keyed by what names them in the
+    config: `roleAssignments` by role value (a service client's app role assignments),
+    `consentGrant` (the admin consent of `adminConsent: true`), `federatedCredentials` by subject
+    (the credential of each subject of a federated credential).
     """
 
     application: str | None = None
     service_principal: str | None = None
+    role_assignments: dict[str, str] = Field(default_factory=dict)
+    consent_grant: str | None = None
+    federated_credentials: dict[str, str] = Field(default_factory=dict)
 
 
 class PinnedIds(_Model):
@@ -257,6 +264,10 @@ class Assignment(_Model):
     principal_type: PrincipalType
     roles: tuple[str, ...]
     description: str | None = None
+    import_ids: dict[str, str] = Field(
+        default_factory=dict,
+        description="Import ids of existing app role assignments, by role (adoption).",
+    )
 
 
 class SecretStore(_Model):

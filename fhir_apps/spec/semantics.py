@@ -24,7 +24,7 @@ from fhir_apps.spec.model import (
     ServiceClient,
     Spec,
 )
-from fhir_apps.spec.yamlio import Path_
+from fhir_apps.spec.yamlio import Path_, format_path
 
 __all__ = ["CLIENT_KEY_PATTERN", "spec_problems"]
 
@@ -75,8 +75,10 @@ def spec_problems(spec: Spec) -> Found:
             _requested(client.scopes, defined_scopes, server, (*base, "scopes"), "scope", found)
         else:
             _requested(client.roles, defined_roles, server, (*base, "roles"), "role", found)
+        _client_import_ids(server, client, base, found)
     for index, assignment in enumerate(spec.assignments):
         _assignment(assignment, defined_roles, server, ("assignments", index), found)
+    _assignment_import_ids(spec, found)
     if spec.secret_store.key_vault_id is not None:
         problem = rules.key_vault_id_problem(spec.secret_store.key_vault_id)
         if problem:
@@ -121,6 +123,7 @@ def _owners(owners: Sequence[str], path: Path_, found: Found) -> None:
 def _server(spec: Spec, server: FhirServer, found: Found) -> None:
     base: Path_ = ("fhirServer",)
     _owners(server.owners, (*base, "owners"), found)
+    _server_import_ids(server, base, found)
     managed = server.kind != "oss"
     if server.kind == "oss":
         _oss_server(spec, server, base, found)
@@ -590,6 +593,137 @@ def _assignment(
     if not assignment.roles:
         found.append(((*path, "roles"), "needs at least one role"))
     _requested(assignment.roles, defined, server, (*path, "roles"), "role", found)
+
+
+def _client_import_ids(
+    server: FhirServer,
+    client: ConfidentialClient | PublicClient | ServiceClient,
+    base: Path_,
+    found: Found,
+) -> None:
+    """Each import id of a child object must name one the same client declares."""
+    ids = client.import_ids
+    path: Path_ = (*base, "importIds")
+    if ids.role_assignments:
+        where: Path_ = (*path, "roleAssignments")
+        if not isinstance(client, ServiceClient):
+            found.append(
+                (
+                    where,
+                    "applies only to a service client (kind service), whose roles are app role "
+                    "assignments; remove it",
+                )
+            )
+        elif server.kind != "oss":
+            found.append(
+                (
+                    where,
+                    f"applies only to kind oss: for kind {server.kind} a service client's roles "
+                    "are Azure RBAC role assignments, which have no import ids here; remove it",
+                )
+            )
+        else:
+            for role in sorted(ids.role_assignments):
+                if role not in client.roles:
+                    found.append(
+                        (
+                            (*where, role),
+                            f"imports the assignment of role '{role}', which "
+                            f"{format_path((*base, 'roles'))} does not list; listed: "
+                            f"{_allowed(client.roles)}",
+                        )
+                    )
+    if ids.consent_grant is not None:
+        where = (*path, "consentGrant")
+        if isinstance(client, ServiceClient) or not client.admin_consent:
+            found.append(
+                (
+                    where,
+                    "applies only with adminConsent: true (it imports the admin consent grant of "
+                    "a confidential or public client); set adminConsent or remove it",
+                )
+            )
+        elif not client.scopes:
+            found.append(
+                (
+                    where,
+                    "applies only to a client with scopes: without them adminConsent grants "
+                    "nothing and no grant exists to import; remove it",
+                )
+            )
+    if ids.federated_credentials:
+        where = (*path, "federatedCredentials")
+        credential = client.credential
+        if not isinstance(credential, FederatedCredential):
+            found.append((where, "applies only to a credential of type federated; remove it"))
+        else:
+            subjects = credential.all_subjects()
+            for subject in sorted(ids.federated_credentials):
+                if subject not in subjects:
+                    found.append(
+                        (
+                            (*where, subject),
+                            f"imports the credential of subject '{subject}', which "
+                            f"{format_path((*base, 'credential'))} does not list; listed: "
+                            f"{_allowed(subjects)}",
+                        )
+                    )
+
+
+def _server_import_ids(server: FhirServer, base: Path_, found: Found) -> None:
+    ids = server.import_ids
+    for name, value in (
+        ("roleAssignments", ids.role_assignments),
+        ("consentGrant", ids.consent_grant),
+        ("federatedCredentials", ids.federated_credentials),
+    ):
+        if value:
+            found.append(
+                (
+                    (*base, "importIds", name),
+                    "applies only to a client (the FHIR resource app has no app role "
+                    "assignment, consent grant or credential of its own); remove it",
+                )
+            )
+
+
+def _assignment_import_ids(spec: Spec, found: Found) -> None:
+    """Import ids of assignments name one of the assignment's roles, once per principal."""
+    seen: dict[tuple[str, str], tuple[int, str]] = {}
+    for index, assignment in enumerate(spec.assignments):
+        path: Path_ = ("assignments", index, "importIds")
+        if not assignment.import_ids:
+            continue
+        if spec.fhir_server.kind != "oss":
+            found.append(
+                (
+                    path,
+                    f"applies only to kind oss: for kind {spec.fhir_server.kind} assignments are "
+                    "Azure RBAC role assignments, which have no import ids here; remove it",
+                )
+            )
+            continue
+        for role, import_id in sorted(assignment.import_ids.items()):
+            if role not in assignment.roles:
+                found.append(
+                    (
+                        (*path, role),
+                        f"imports the assignment of role '{role}', which "
+                        f"{format_path(('assignments', index, 'roles'))} does not list; listed: "
+                        f"{_allowed(assignment.roles)}",
+                    )
+                )
+                continue
+            pair = (str(assignment.principal_id), role)
+            earlier = seen.setdefault(pair, (index, import_id))
+            if earlier[1] != import_id:
+                found.append(
+                    (
+                        (*path, role),
+                        f"differs from assignments[{earlier[0]}].importIds.{role}, for the same "
+                        "principal and role (one assignment, one import id); keep one",
+                    )
+                )
 
 
 def _camel(name: str) -> str:

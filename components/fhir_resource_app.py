@@ -23,14 +23,11 @@ import pulumi_azuread as azuread
 from fhir_apps import ids
 from fhir_apps.endpoints import authority
 from fhir_apps.fhir_constants import AZURE_HEALTHCARE_APIS_APP_ID
-from fhir_apps.spec.model import FhirServer, FhirServerKind
+from fhir_apps.spec.model import FhirServer, FhirServerKind, RoleDetails, ScopeDetails
 
 __all__ = ["FhirResourceApp", "FhirResourceAppArgs", "server_audience"]
 
 TYPE = "fhir-apps:fhir_resource_app:FhirResourceApp"
-
-# Who may be assigned an app role of the FHIR API: daemons (service principals) and people.
-ALLOWED_MEMBER_TYPES = ("Application", "User")
 
 
 def server_audience(server: FhirServer) -> str:
@@ -124,12 +121,24 @@ class FhirResourceApp(pulumi.ComponentResource):
                 api=azuread.ApplicationApiArgs(
                     requested_access_token_version=server.access_token_version,
                     oauth2_permission_scopes=[
-                        _scope(value, scope_id, label, self.audience)
+                        _scope(
+                            value,
+                            scope_id,
+                            label,
+                            self.audience,
+                            server.scope_details.get(value) or ScopeDetails(),
+                        )
                         for value, scope_id in scope_ids.items()
                     ],
                 ),
                 app_roles=[
-                    _role(value, role_id, label, self.audience)
+                    _role(
+                        value,
+                        role_id,
+                        label,
+                        self.audience,
+                        server.role_details.get(value) or RoleDetails(),
+                    )
                     for value, role_id in role_ids.items()
                 ],
                 # An API signs no one in itself; keep the web platform's implicit grant off.
@@ -156,9 +165,12 @@ class FhirResourceApp(pulumi.ComponentResource):
                 client_id=app.client_id,
                 # The open-source server authorizes by the `roles` claim only, so a principal
                 # without an app role would be refused anyway; refusing the token at Entra is
-                # earlier and shows up in the sign-in logs. The SMART app of an AHDS service has
-                # no app roles (the service checks Azure RBAC), so it cannot require one.
-                app_role_assignment_required=server.kind == "oss",
+                # earlier and shows up in the sign-in logs (the default; an adopted app keeps its
+                # own setting, or it would not import). The SMART app of an AHDS service has no
+                # app roles (the service checks Azure RBAC), so it cannot require one.
+                app_role_assignment_required=(
+                    server.kind == "oss" and server.app_role_assignment_required
+                ),
                 owners=args.owners,
             ),
             opts=pulumi.ResourceOptions(
@@ -186,10 +198,11 @@ class FhirResourceApp(pulumi.ComponentResource):
 
 
 def _scope(
-    value: str, scope_id: str, server: str, audience: str
+    value: str, scope_id: str, server: str, audience: str, details: ScopeDetails
 ) -> azuread.ApplicationApiOauth2PermissionScopeArgs:
     # Consent texts name the server and its audience: an admin consenting in a tenant with
-    # several FHIR servers must see which one the permission opens.
+    # several FHIR servers must see which one the permission opens. Texts in scopeDetails win
+    # (an adopted app keeps its own, or it would not import); "" there means no text at all.
     action = "call" if value == "user_impersonation" else f"use {value} on"
     title = (
         f"Access {server} as the signed-in user"
@@ -200,24 +213,38 @@ def _scope(
     return azuread.ApplicationApiOauth2PermissionScopeArgs(
         id=scope_id,
         value=value,
-        type="User",
+        type=details.type,
         enabled=True,
-        admin_consent_display_name=title,
-        admin_consent_description=f"{allows} on behalf of the signed-in user.",
-        user_consent_display_name=title,
-        user_consent_description=f"{allows} on your behalf.",
+        admin_consent_display_name=_text(details.admin_consent_display_name, title),
+        admin_consent_description=_text(
+            details.admin_consent_description, f"{allows} on behalf of the signed-in user."
+        ),
+        user_consent_display_name=_text(details.user_consent_display_name, title),
+        user_consent_description=_text(
+            details.user_consent_description, f"{allows} on your behalf."
+        ),
     )
 
 
-def _role(value: str, role_id: str, server: str, audience: str) -> azuread.ApplicationAppRoleArgs:
+def _role(
+    value: str, role_id: str, server: str, audience: str, details: RoleDetails
+) -> azuread.ApplicationAppRoleArgs:
     return azuread.ApplicationAppRoleArgs(
         id=role_id,
         value=value,
-        display_name=value,
-        description=f"{value} on the FHIR server {server} ({audience})",
-        allowed_member_types=list(ALLOWED_MEMBER_TYPES),
+        display_name=_text(details.display_name, value),
+        description=_text(details.description, f"{value} on the FHIR server {server} ({audience})"),
+        # Default: daemons (service principals) and people may both hold a role.
+        allowed_member_types=sorted(set(details.allowed_member_types)),
         enabled=True,
     )
+
+
+def _text(configured: str | None, generated: str) -> str | None:
+    """The configured text, fhir-apps' own when none is configured, None (left out) for ""."""
+    if configured is None:
+        return generated
+    return configured or None
 
 
 def _published_scope_ids(scopes: Sequence[Any], wanted: tuple[str, ...]) -> dict[str, str]:

@@ -154,6 +154,31 @@ def test_server_block() -> None:
             },
             "scopes": {"user_impersonation": "5f3d8b2a-9c1e-4d74-b6a0-8e2f4c6a9d17"},
         },
+        "scopeDetails": {
+            "user_impersonation": {
+                "type": "User",
+                "adminConsentDisplayName": "Access FHIR server",
+                "adminConsentDescription": "Allow the application to access the FHIR server on "
+                "behalf of the signed-in user.",
+                "userConsentDisplayName": "Access FHIR server",
+                "userConsentDescription": "Allow the application to access the FHIR server on "
+                "your behalf.",
+            }
+        },
+        "roleDetails": {
+            value: {
+                "displayName": value,
+                "description": description,
+                "allowedMemberTypes": ["Application", "User"],
+            }
+            for value, description in (
+                ("globalAdmin", "Full access to the FHIR server"),
+                ("globalExporter", "Can run $export"),
+                ("globalReader", "Read all FHIR resources"),
+                ("globalWriter", "Read and write all FHIR resources"),
+            )
+        },
+        "appRoleAssignmentRequired": True,
         "owners": ["0b6e2f8d-4c1a-4e73-9d25-7a8c3e1f5b90"],
         "importIds": {
             "application": f"/applications/{OBJECTS['server']}",
@@ -338,27 +363,68 @@ def test_resource_app_details_the_config_cannot_carry(tmp_path: Path) -> None:
     server["api"]["requestedAccessTokenVersion"] = 2
     server["identifierUris"].append("api://2b9e4d71-5c3a-4f8e-b6d2-7a1c9e0f4b35")
     server["appRoles"][0]["isEnabled"] = False
-    server["appRoles"][1]["allowedMemberTypes"] = ["Application"]
+    server["appRoles"][1]["allowedMemberTypes"] = []
+    server["appRoles"][2]["description"] = None
     result = plan(GraphExport(applications=(server,)), environment="dev")
     assert result.server.block["accessTokenVersion"] == 1
     assert "globalAdmin" not in result.server.block["appRoles"]
+    assert result.server.block["roleDetails"]["globalExporter"] == {
+        "displayName": "globalExporter",
+        "description": "Can run $export",
+    }
+    assert result.server.block["roleDetails"]["globalReader"] == {
+        "displayName": "globalReader",
+        "allowedMemberTypes": ["Application", "User"],
+    }
     assert _findings(result, "Contoso FHIR Server (dev)") == [
-        "api.oauth2PermissionScopes, appRoles: ids and values are kept "
-        "(pinned in fhirServer.ids); descriptions and display names are rewritten to fhir-apps' "
-        "texts. Pulumi imports the application only when its inputs equal it: unless the texts "
-        "already are fhir-apps' (`render` shows them on fhir-server-app), the first `pulumi up` "
-        "stops at that import with 'inputs to import do not match the existing resource' and "
-        "changes nothing (docs/adopt.md, 'When an import stops')",
         "api.requestedAccessTokenVersion: 2 must be 1 for a server identified by an https URL: "
         "with v2 tokens 'aud' is the application id, and the FHIR server expects its URL: set "
         "to 1",
         "appRoles: role 'globalAdmin' is disabled: adoption removes it (it grants nothing now); "
         "to keep it, enable it and run adopt again",
-        "appRoles: role 'globalExporter' allows Application; adoption allows Application and "
-        "User (so daemons and people can both hold it)",
+        "appRoles: role 'globalExporter' allowedMemberTypes must name at least one of "
+        "Application, User: Entra assigns a role to applications, to users and groups, or to "
+        "both: adoption allows Application and User",
+        "appRoles: role 'globalReader' has no description, which Entra requires: adoption writes "
+        "fhir-apps' text (`render` shows it on fhir-server-app); set one in Entra and run adopt "
+        "again to keep yours",
         "identifierUris: 'api://2b9e4d71-5c3a-4f8e-b6d2-7a1c9e0f4b35' is removed: the config has "
         "one identifier URI, the server URL https://fhir-dev.contoso.com (tokens requested for "
         "'api://2b9e4d71-5c3a-4f8e-b6d2-7a1c9e0f4b35' stop being issued)",
+    ]
+    _loads(result, tmp_path)
+
+
+def test_admin_scopes_member_types_and_missing_texts_are_kept_exactly(tmp_path: Path) -> None:
+    server = _app("fhir-server")
+    scope = server["api"]["oauth2PermissionScopes"][0]
+    scope.update(type="Admin", userConsentDisplayName=None, userConsentDescription=None)
+    server["appRoles"][1]["allowedMemberTypes"] = ["Application"]
+    sps = [dict(sp) for sp in _page("service-principals.json")]
+    for sp in sps:
+        if sp["id"] == OBJECTS["resource-sp"]:
+            sp["appRoleAssignmentRequired"] = False
+    export = dataclasses.replace(_export(), applications=(server,), service_principals=tuple(sps))
+    result = plan(export, environment="dev")
+    block = result.server.block
+    assert block["scopeDetails"] == {
+        "user_impersonation": {
+            "type": "Admin",
+            "adminConsentDisplayName": "Access FHIR server",
+            "adminConsentDescription": "Allow the application to access the FHIR server on "
+            "behalf of the signed-in user.",
+            "userConsentDisplayName": "",
+            "userConsentDescription": "",
+        }
+    }
+    assert block["roleDetails"]["globalExporter"]["allowedMemberTypes"] == ["Application"]
+    assert block["appRoleAssignmentRequired"] is False
+    assert not [
+        f
+        for f in result.findings
+        if f.app == "Contoso FHIR Server (dev)"
+        and f.property
+        in ("api.oauth2PermissionScopes", "appRoles", "servicePrincipal.appRoleAssignmentRequired")
     ]
     _loads(result, tmp_path)
 
@@ -530,17 +596,13 @@ def test_service_principal_settings_the_program_overrides_are_reported() -> None
     export = _export(_app("patient-spa"))
     export = dataclasses.replace(export, service_principals=tuple(sps))
     adoption = plan(export, environment="dev")
-    assert (
-        "servicePrincipal.appRoleAssignmentRequired: is false; the program always sets it to "
-        "true (the config has no key for it), and Pulumi imports the service principal only when "
-        "its inputs equal the existing object: the first `pulumi up` stops at fhir-server-sp with "
-        "'inputs to import do not match the existing resource' and changes nothing. Before it, "
-        "set it to true (az ad sp update --id 2b9e4d71-5c3a-4f8e-b6d2-7a1c9e0f4b35 --set "
-        "appRoleAssignmentRequired=true; in the portal: Enterprise applications, Properties, "
-        "Assignment required): users, groups and apps without an app role assignment can then "
-        "no longer get tokens for the FHIR server (the server refuses them anyway: it authorizes "
-        "by the roles claim)"
-    ) in _findings(adoption, "Contoso FHIR Server (dev)")
+    # The FHIR app's own setting is config (fhirServer.appRoleAssignmentRequired), not a finding.
+    assert adoption.server.block["appRoleAssignmentRequired"] is False
+    assert not [
+        f
+        for f in _findings(adoption, "Contoso FHIR Server (dev)")
+        if f.startswith("servicePrincipal.appRoleAssignmentRequired")
+    ]
     assert _findings(adoption, "Contoso Patient App (SPA)") == [
         "servicePrincipal.appRoleAssignmentRequired: is true; the config has no key for it and "
         "the program leaves it false on a client, and Pulumi imports the service principal only "

@@ -27,6 +27,12 @@ GRANTS = FIXTURES / "oauth2-permission-grants.json"
 RESOURCE_APP_ID = "2b9e4d71-5c3a-4f8e-b6d2-7a1c9e0f4b35"
 RESOURCE_SP = "0e8c2a6f-4b1d-4f97-a3e5-8c0a2e4b6d19"
 ROLE_ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
+SCOPE_TEXTS = (
+    "adminConsentDisplayName",
+    "adminConsentDescription",
+    "userConsentDisplayName",
+    "userConsentDescription",
+)
 CHILD_TYPES = (
     ROLE_ASSIGNMENT,
     "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant",
@@ -51,9 +57,11 @@ def _load(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / f"application-{name}.json").read_text(encoding="utf-8"))
 
 
-def _adopt_and_render(name: str, tmp_path: Path) -> tuple[Any, Rendering]:
-    files = [SERVER] if name == "fhir-server" else [SERVER, FIXTURES / f"application-{name}.json"]
-    export = read_export(files, SPS, ASSIGNMENTS, GRANTS)
+def _adopt_and_render(
+    name: str, tmp_path: Path, server: Path = SERVER, sps: Path = SPS
+) -> tuple[Any, Rendering]:
+    files = [server] if name == "fhir-server" else [server, FIXTURES / f"application-{name}.json"]
+    export = read_export(files, sps, ASSIGNMENTS, GRANTS)
     adoption = plan(export, environment="adopted", config_dir=tmp_path)
     write_environment(adoption, tmp_path, force=False)
     load_spec(tmp_path, environment="adopted")  # what `check` does: must pass
@@ -68,9 +76,26 @@ def _expected(app: dict[str, Any]) -> dict[str, Any]:
         "displayName": app["displayName"],
         "identifierUris": sorted(app["identifierUris"]),
         "isFallbackPublicClient": bool(app["isFallbackPublicClient"]),
-        "scopes": sorted((s["id"], s["value"]) for s in api["oauth2PermissionScopes"]),
+        "scopes": sorted(
+            (
+                s["id"],
+                s["value"],
+                s["type"],
+                s["isEnabled"],
+                *(s[text] or None for text in SCOPE_TEXTS),
+            )
+            for s in api["oauth2PermissionScopes"]
+        ),
         "roles": sorted(
-            (r["id"], r["value"], tuple(sorted(r["allowedMemberTypes"]))) for r in app["appRoles"]
+            (
+                r["id"],
+                r["value"],
+                tuple(sorted(r["allowedMemberTypes"])),
+                r["isEnabled"],
+                r["displayName"],
+                r["description"],
+            )
+            for r in app["appRoles"]
         ),
         "web.redirectUris": sorted(web["redirectUris"]),
         "web.implicitGrantSettings": web["implicitGrantSettings"],
@@ -93,9 +118,20 @@ def _rendered(manifest: dict[str, Any]) -> dict[str, Any]:
         "displayName": manifest["displayName"],
         "identifierUris": manifest["identifierUris"],
         "isFallbackPublicClient": manifest["isFallbackPublicClient"],
-        "scopes": sorted((s["id"], s["value"]) for s in manifest["api"]["oauth2PermissionScopes"]),
+        "scopes": sorted(
+            (s["id"], s["value"], s["type"], s["isEnabled"], *(s[text] for text in SCOPE_TEXTS))
+            for s in manifest["api"]["oauth2PermissionScopes"]
+        ),
         "roles": sorted(
-            (r["id"], r["value"], tuple(r["allowedMemberTypes"])) for r in manifest["appRoles"]
+            (
+                r["id"],
+                r["value"],
+                tuple(r["allowedMemberTypes"]),
+                r["isEnabled"],
+                r["displayName"],
+                r["description"],
+            )
+            for r in manifest["appRoles"]
         ),
         "web.redirectUris": manifest["web"]["redirectUris"],
         "web.implicitGrantSettings": manifest["web"]["implicitGrantSettings"],
@@ -124,6 +160,54 @@ def test_round_trip_keeps_managed_properties_and_ids(name: str, tmp_path: Path) 
     existing = [_load("fhir-server"), fixture] if name != "fhir-server" else [fixture]
     drifts = compare(manifests(rendering), existing, [fixture["id"]])
     assert {d.property for d in drifts if d.key == key} == announced
+
+
+def _hand_made_variant(tmp_path: Path) -> tuple[dict[str, Any], Path, Path]:
+    """The FHIR app as people make it by hand: an admin-only scope without user consent texts,
+    a role only daemons may hold, and no assignment required on its service principal."""
+    app = _load("fhir-server")
+    scope = app["api"]["oauth2PermissionScopes"][0]
+    scope.update(type="Admin", userConsentDisplayName=None, userConsentDescription=None)
+    app["appRoles"][1]["allowedMemberTypes"] = ["Application"]
+    app["appRoles"][2]["displayName"] = "Global reader (read all FHIR resources)"
+    sps = json.loads(SPS.read_text(encoding="utf-8"))
+    for sp in sps["value"]:
+        if sp["appId"] == RESOURCE_APP_ID:
+            sp["appRoleAssignmentRequired"] = False
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "app.json").write_text(json.dumps(app), encoding="utf-8")
+    (exports / "sps.json").write_text(json.dumps(sps), encoding="utf-8")
+    return app, exports / "app.json", exports / "sps.json"
+
+
+@pytest.mark.parametrize("variant", ["fixture", "hand-made"])
+def test_resource_app_texts_types_and_assignment_setting_round_trip(
+    variant: str, tmp_path: Path
+) -> None:
+    # Scope and role texts, scope types, member types and the service principal's
+    # appRoleAssignmentRequired are inputs Pulumi compares on import: they must come back exactly.
+    if variant == "fixture":
+        fixture, server, sps = _load("fhir-server"), SERVER, SPS
+    else:
+        fixture, server, sps = _hand_made_variant(tmp_path)
+    config = tmp_path / "config"
+    config.mkdir()
+    adoption, rendering = _adopt_and_render("fhir-server", config, server, sps)
+    manifest = manifests(rendering)["fhir-server"]
+    expected, got = _expected(fixture), _rendered(manifest)
+    assert (got["scopes"], got["roles"]) == (expected["scopes"], expected["roles"])
+    fixture_sp = next(
+        sp
+        for sp in json.loads(sps.read_text(encoding="utf-8"))["value"]
+        if sp["appId"] == RESOURCE_APP_ID
+    )
+    rendered_sp = next(r for r in rendering.resources if r.name == "fhir-server-sp")
+    assert (
+        rendered_sp.inputs["appRoleAssignmentRequired"] == fixture_sp["appRoleAssignmentRequired"]
+    ), rendered_sp.urn
+    assert not [f for f in adoption.findings if f.app == fixture["displayName"]]
+    assert compare(manifests(rendering), [fixture], [fixture["id"]]) == []
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -93,6 +93,84 @@ def test_oss_service_principal_requires_assignment_and_has_owners() -> None:
     }, urn_msg(sp)
 
 
+def test_scope_and_role_details_and_assignment_setting_are_sent_exactly() -> None:
+    # Adoption writes an existing app's own texts, types and member types: Pulumi imports the
+    # app only when the inputs equal them, so they are sent as configured, not fhir-apps' own.
+    server = {
+        "kind": "oss",
+        "url": AUDIENCE,
+        "appRoles": ["globalReader", "globalWriter"],
+        "scopes": ["user_impersonation", "patient.all.read"],
+        "scopeDetails": {
+            "user_impersonation": {
+                "type": "Admin",
+                "adminConsentDisplayName": "Access FHIR server",
+                "adminConsentDescription": "Allow the app to access the FHIR server.",
+                "userConsentDisplayName": "",
+                "userConsentDescription": "",
+            },
+        },
+        "roleDetails": {
+            "globalReader": {
+                "displayName": "Global reader",
+                "description": "Read all FHIR resources",
+                "allowedMemberTypes": ["User", "Application"],
+            },
+            "globalWriter": {"allowedMemberTypes": ["Application"]},
+        },
+        "appRoleAssignmentRequired": False,
+    }
+    run = run_build(make_spec(fhirServer=server))
+    app, sp = run.named("fhir-server-app"), run.named("fhir-server-sp")
+    assert app.inputs["api"]["oauth2PermissionScopes"] == [
+        # No details: fhir-apps' own texts, type User.
+        _scope(
+            "patient.all.read",
+            "patient.all.read on fhir-dev-fhir-server",
+            "use patient.all.read on",
+        ),
+        {
+            "id": derived_id("scope", AUDIENCE, "user_impersonation"),
+            "value": "user_impersonation",
+            "type": "Admin",
+            "enabled": True,
+            "adminConsentDisplayName": "Access FHIR server",
+            "adminConsentDescription": "Allow the app to access the FHIR server.",
+            # "" is no text: the input is left out, as Graph's null.
+        },
+    ], urn_msg(app)
+    assert app.inputs["appRoles"] == [
+        {
+            "id": derived_id("role", AUDIENCE, "globalReader"),
+            "value": "globalReader",
+            "displayName": "Global reader",
+            "description": "Read all FHIR resources",
+            "allowedMemberTypes": ["Application", "User"],
+            "enabled": True,
+        },
+        {**_role("globalWriter"), "allowedMemberTypes": ["Application"]},
+    ], urn_msg(app)
+    assert sp.inputs["appRoleAssignmentRequired"] is False, urn_msg(sp)
+
+
+def test_smart_app_takes_scope_details() -> None:
+    tenant = "9b1c2d3e-4f5a-4b6c-8d7e-0f1a2b3c4d5e"
+    deploy = {"resourceGroup": "rg", "location": "westeurope", "workspace": "ws", "service": "fhir"}
+    server = {
+        "kind": "ahds",
+        "deploy": deploy,
+        "smart": True,
+        "scopes": ["user_impersonation", "launch"],
+        "scopeDetails": {"launch": {"type": "Admin", "adminConsentDisplayName": "Launch"}},
+    }
+    run = run_build(make_spec(tenant={"id": tenant}, fhirServer=server))
+    app = run.named("fhir-server-app")
+    (launch,) = [s for s in app.inputs["api"]["oauth2PermissionScopes"] if s["value"] == "launch"]
+    assert (launch["type"], launch["adminConsentDisplayName"]) == ("Admin", "Launch"), urn_msg(app)
+    assert launch["userConsentDisplayName"] == "launch on fhir-dev-fhir-server", urn_msg(app)
+    assert run.named("fhir-server-sp").inputs["appRoleAssignmentRequired"] is False
+
+
 def test_scope_and_role_ids_are_stable_across_runs() -> None:
     first = run_build(make_spec())
     second = run_build(make_spec())

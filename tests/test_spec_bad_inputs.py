@@ -404,6 +404,94 @@ CASES = [
         ],
     ),
     (
+        "details-of-undefined-scope-and-role",
+        "fhirServer:\n  scopeDetails: {launch: {type: Admin}}\n"
+        "  roleDetails: {globalAdmin: {description: Full access}}",
+        [
+            f"{DEV}: fhirServer.scopeDetails.launch: describes 'launch', which fhirServer.scopes "
+            "does not define; defined: user_impersonation, patient.all.read",
+            f"{DEV}: fhirServer.roleDetails.globalAdmin: describes 'globalAdmin', which "
+            "fhirServer.appRoles does not define; defined: globalReader, globalWriter",
+        ],
+    ),
+    (
+        "role-details-entra-rejects",
+        "fhirServer:\n  roleDetails:\n"
+        "    globalReader: {displayName: ' ', allowedMemberTypes: []}\n"
+        "    globalWriter: {description: '', allowedMemberTypes: [Application, User, User]}",
+        [
+            f"{DEV}: fhirServer.roleDetails.globalReader.allowedMemberTypes: must name at least "
+            "one of Application, User: Entra assigns a role to applications, to users and "
+            "groups, or to both",
+            f"{DEV}: fhirServer.roleDetails.globalReader.displayName: must not be empty: Entra "
+            "requires an app role's displayName and description; leave the key out for "
+            "fhir-apps' text",
+            f"{DEV}: fhirServer.roleDetails.globalWriter.allowedMemberTypes[2]: 'User' is listed "
+            "twice; list it once",
+            f"{DEV}: fhirServer.roleDetails.globalWriter.description: must not be empty: Entra "
+            "requires an app role's displayName and description; leave the key out for "
+            "fhir-apps' text",
+        ],
+    ),
+    (
+        "role-details-unknown-values",
+        "fhirServer:\n  scopeDetails: {user_impersonation: {type: Delegated}}\n"
+        "  roleDetails: {globalReader: {allowedMemberTypes: [Group]}}",
+        [
+            f"{DEV}: fhirServer.scopeDetails.user_impersonation.type: must be one of 'User', "
+            "'Admin'; got 'Delegated'",
+            f"{DEV}: fhirServer.roleDetails.globalReader.allowedMemberTypes[0]: must be one of "
+            "'Application', 'User'; got 'Group'",
+        ],
+    ),
+    (
+        "role-not-assignable-to-its-holders",
+        "fhirServer:\n  roleDetails:\n"
+        "    globalWriter: {allowedMemberTypes: [User]}\n"
+        "    globalReader: {allowedMemberTypes: [Application]}\n"
+        "assignments:\n- {principalId: 4f8a2c6e-0b3d-4e91-a7c5-9d1f3b5e7a08, "
+        "principalType: Group, roles: [globalReader]}",
+        [
+            f"{BASE_FILE}: clients.daemon.roles[0]: role 'globalWriter' cannot be assigned to a "
+            "service principal: its allowedMemberTypes (fhirServer.roleDetails.globalWriter) "
+            "are User; add Application",
+            f"{DEV}: assignments[0].roles[0]: role 'globalReader' cannot be assigned to a group: "
+            "its allowedMemberTypes (fhirServer.roleDetails.globalReader) are Application; add "
+            "User",
+        ],
+    ),
+    (
+        "details-and-assignment-setting-on-managed-kinds",
+        AHDS + "  scopeDetails: {user_impersonation: {type: Admin}}\n"
+        "  roleDetails: {globalReader: {description: Read}}\n"
+        "  appRoleAssignmentRequired: false\n"
+        "clients: {daemon: {roles: [FHIR Data Writer]}}",
+        [
+            f"{DEV}: fhirServer.scopeDetails: applies only to kind oss, or to the SMART resource "
+            "app (kind ahds with smart and deploy): for kind ahds the Azure Health Data Services "
+            "resource application belongs to Microsoft; remove it",
+            f"{DEV}: fhirServer.roleDetails: applies only to kind oss: the Azure Health Data "
+            "Services resource application belongs to Microsoft; remove it",
+            f"{DEV}: fhirServer.appRoleAssignmentRequired: applies only to kind oss: the Azure "
+            "Health Data Services resource application belongs to Microsoft; remove it",
+        ],
+    ),
+    (
+        "smart-app-scope-details-but-no-roles",
+        "tenant: {id: 9b1c2d3e-4f5a-4b6c-8d7e-0f1a2b3c4d5e}\n"
+        + ahds_deploy(
+            server="smart: true\n  scopes: [user_impersonation, launch]\n"
+            "  scopeDetails: {launch: {type: Admin}, fhirUser: {type: User}}\n"
+            "  appRoleAssignmentRequired: true"
+        ),
+        [
+            f"{DEV}: fhirServer.scopeDetails.fhirUser: describes 'fhirUser', which "
+            "fhirServer.scopes does not define; defined: user_impersonation, launch",
+            f"{DEV}: fhirServer.appRoleAssignmentRequired: applies only to kind oss: the SMART "
+            "resource app has no app roles; remove it",
+        ],
+    ),
+    (
         "wrong-types",
         "naming: {prefix: 5}\nclients: {web: {adminConsent: maybe, credential: {rotationDays: "
         "ninety}}}",

@@ -204,6 +204,50 @@ FIELDS = [
         {},
     ),
     (
+        "fhirServer.scopeDetails",
+        lambda s: {k: v.model_dump() for k, v in s.fhir_server.scope_details.items()},
+        {},
+        {"user_impersonation": {"type": "Admin", "userConsentDisplayName": ""}},
+        {
+            "user_impersonation": {
+                "type": "Admin",
+                "admin_consent_display_name": None,
+                "admin_consent_description": None,
+                "user_consent_display_name": "",
+                "user_consent_description": None,
+            }
+        },
+        ["x"],
+        "must be a mapping of keys; got a list",
+        {},
+    ),
+    (
+        "fhirServer.roleDetails",
+        lambda s: {k: v.model_dump() for k, v in s.fhir_server.role_details.items()},
+        {},
+        {"globalReader": {"description": "Read", "allowedMemberTypes": ["User"]}},
+        {
+            "globalReader": {
+                "display_name": None,
+                "description": "Read",
+                "allowed_member_types": ("User",),
+            }
+        },
+        "x",
+        "must be a mapping of keys; got 'x'",
+        {},
+    ),
+    (
+        "fhirServer.appRoleAssignmentRequired",
+        lambda s: s.fhir_server.app_role_assignment_required,
+        True,
+        False,
+        False,
+        "maybe",
+        "must be true or false; got 'maybe'",
+        {},
+    ),
+    (
         "fhirServer.importIds.application",
         lambda s: s.fhir_server.import_ids.application,
         None,

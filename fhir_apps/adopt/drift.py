@@ -42,6 +42,14 @@ MANAGED_PROPERTIES: Final = (
 )
 
 
+_SCOPE_TEXTS: Final = (
+    "adminConsentDisplayName",
+    "adminConsentDescription",
+    "userConsentDisplayName",
+    "userConsentDescription",
+)
+
+
 @dataclass(frozen=True, order=True)
 class Drift:
     """One difference; `existing`/`config` are the normalised values (None: no object)."""
@@ -69,8 +77,8 @@ def _sorted(values: Sequence[str] | None) -> list[str]:
 def managed_properties(manifest: Mapping[str, Any]) -> dict[str, Any]:
     """The managed properties of a Graph application (or a rendered manifest), normalised.
 
-    Scopes are compared by id, value, type and enabled; roles by id, value, member types and
-    enabled: descriptions and display names are fhir-apps' own texts, reported once by adopt.
+    Scopes are compared by id, value, type, enabled and consent texts; roles by id, value,
+    member types, enabled, display name and description (an empty text is none).
     """
     api = manifest.get("api") or {}
     web = manifest.get("web") or {}
@@ -88,6 +96,7 @@ def managed_properties(manifest: Mapping[str, Any]) -> dict[str, Any]:
                     "value": s.get("value"),
                     "type": s.get("type") or "User",
                     "isEnabled": s.get("isEnabled") is not False,
+                    **{text: s.get(text) or None for text in _SCOPE_TEXTS},
                 }
                 for s in api.get("oauth2PermissionScopes") or []
             ),
@@ -101,6 +110,8 @@ def managed_properties(manifest: Mapping[str, Any]) -> dict[str, Any]:
                     "value": r.get("value"),
                     "allowedMemberTypes": _sorted(r.get("allowedMemberTypes")),
                     "isEnabled": r.get("isEnabled") is not False,
+                    "displayName": r.get("displayName") or None,
+                    "description": r.get("description") or None,
                 }
                 for r in manifest.get("appRoles") or []
             ),

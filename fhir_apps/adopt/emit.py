@@ -45,8 +45,10 @@ def _comment(text: str, indent: int = 0) -> list[str]:
 
 
 def _dump(data: Any, indent: int = 0) -> list[str]:
+    # PyYAML breaks a long text at the first space past `width`, so leave room for one word
+    # (scope and role descriptions are long prose).
     text = yaml.safe_dump(
-        data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=WIDTH
+        data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=WIDTH - 20
     )
     pad = " " * indent
     return [pad + line if line else line for line in text.splitlines()]
@@ -72,7 +74,8 @@ def environment_yaml(adoption: Adoption) -> str:
         "fhir_apps adopt`. importIds make the first `pulumi up` import these objects instead of "
         "creating them (client ids stay): applications, service principals, app role "
         "assignments, admin consent grants and federated credentials; fhirServer.ids pins the "
-        "existing scope and role ids. Pulumi imports an object only when the config's inputs "
+        "existing scope and role ids, and scopeDetails and roleDetails keep their texts, types "
+        "and member types. Pulumi imports an object only when the config's inputs "
         "equal it, so a FINDING that says adoption changes an imported object stops the first "
         "`pulumi up` at that import until Entra matches (docs/adopt.md)."
     )

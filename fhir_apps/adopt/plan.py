@@ -44,7 +44,13 @@ App = dict[str, Any]
 # The YAML key the rendering gives the resource app (components.stack.SERVER_NAME).
 SERVER_KEY: Final = "fhir-server"
 USER_IMPERSONATION: Final = "user_impersonation"
-_BOTH_MEMBER_TYPES: Final = ["Application", "User"]
+# Graph's consent texts of a scope, also the keys of `fhirServer.scopeDetails`.
+_SCOPE_TEXTS: Final = (
+    "adminConsentDisplayName",
+    "adminConsentDescription",
+    "userConsentDisplayName",
+    "userConsentDescription",
+)
 _KEY_MAX = 64
 
 
@@ -190,17 +196,6 @@ class _Planner:
                 f"has no enabled '{USER_IMPERSONATION}' scope, which clients ask for to call the "
                 "FHIR server as the signed-in user: adoption adds it",
             )
-        if scopes or roles:
-            self._add(
-                app,
-                "api.oauth2PermissionScopes, appRoles",
-                "ids and values are kept (pinned in fhirServer.ids); descriptions and display "
-                "names are rewritten to fhir-apps' texts. Pulumi imports the application only "
-                "when its inputs equal it: unless the texts already are fhir-apps' (`render` "
-                f"shows them on {SERVER_KEY}-app), the first `pulumi up` stops at that import "
-                "with 'inputs to import do not match the existing resource' and changes nothing "
-                "(docs/adopt.md, 'When an import stops')",
-            )
         for uri in app.get("identifierUris") or []:
             if uri != audience:
                 self._add(
@@ -227,23 +222,6 @@ class _Planner:
             other_resource(app, entry, "the FHIR resource app asks for no permissions", self._add)
         common(app, self._add)
         left_alone(app, "the FHIR resource app has no credential in the config", self._add)
-        if (
-            self.resource_sp is not None
-            and self.resource_sp.get("appRoleAssignmentRequired") is False
-        ):
-            self._add(
-                app,
-                "servicePrincipal.appRoleAssignmentRequired",
-                "is false; the program always sets it to true (the config has no key for it), "
-                "and Pulumi imports the service principal only when its inputs equal the existing "
-                f"object: the first `pulumi up` stops at {SERVER_KEY}-sp with 'inputs to import "
-                "do not match the existing resource' and changes nothing. Before it, set it to "
-                f"true (az ad sp update --id {app['appId']} --set "
-                "appRoleAssignmentRequired=true; in the portal: Enterprise applications, "
-                "Properties, Assignment required): users, groups and apps without an app role "
-                "assignment can then no longer get tokens for the FHIR server (the server "
-                "refuses them anyway: it authorizes by the roles claim)",
-            )
         block: dict[str, Any] = {
             "kind": "oss",
             "url": audience,
@@ -253,6 +231,16 @@ class _Planner:
             "scopes": sorted({*scopes, USER_IMPERSONATION}),
             "ids": {"roles": dict(sorted(roles.items())), "scopes": dict(sorted(scopes.items()))},
         }
+        # Every text, type and member type exactly as Entra has it, so the application imports.
+        scope_details = self._scope_details(api.get("oauth2PermissionScopes") or [], scopes)
+        if scope_details:
+            block["scopeDetails"] = scope_details
+        role_details = self._role_details(app, app.get("appRoles") or [], roles)
+        if role_details:
+            block["roleDetails"] = role_details
+        required = (self.resource_sp or {}).get("appRoleAssignmentRequired")
+        if isinstance(required, bool):
+            block["appRoleAssignmentRequired"] = required
         owners = self._owners(app)
         if owners:
             block["owners"] = owners
@@ -282,24 +270,60 @@ class _Planner:
             if problems:
                 self._add(app, prop, f"'{value}': {'; '.join(problems)}: adoption removes it")
                 continue
-            if what == "scope" and item.get("type") == "Admin":
-                self._add(
-                    app,
-                    prop,
-                    f"scope '{value}' needs admin consent (type Admin); adoption sets type User, "
-                    "so users can consent to it themselves",
-                )
-            if what == "role":
-                members = sorted(item.get("allowedMemberTypes") or [])
-                if members != _BOTH_MEMBER_TYPES:
-                    self._add(
-                        app,
-                        prop,
-                        f"role '{value}' allows {', '.join(members) or 'no one'}; adoption "
-                        "allows Application and User (so daemons and people can both hold it)",
-                    )
             kept[str(value)] = str(item_id)
         return kept
+
+    def _scope_details(
+        self, items: Sequence[dict[str, Any]], kept: dict[str, str]
+    ) -> dict[str, dict[str, Any]]:
+        """`scopeDetails` of each kept scope: its type and texts (`""` for Graph's null)."""
+        details: dict[str, dict[str, Any]] = {}
+        for item in items:
+            value = str(item.get("value"))
+            if kept.get(value) != str(item.get("id")):
+                continue
+            details[value] = {
+                "type": "Admin" if item.get("type") == "Admin" else "User",
+                **{key: str(item.get(key) or "") for key in _SCOPE_TEXTS},
+            }
+        return dict(sorted(details.items()))
+
+    def _role_details(
+        self, app: App, items: Sequence[dict[str, Any]], kept: dict[str, str]
+    ) -> dict[str, dict[str, Any]]:
+        """`roleDetails` of each kept role: its texts and member types (reported if unusable)."""
+        details: dict[str, dict[str, Any]] = {}
+        for item in items:
+            value = str(item.get("value"))
+            if kept.get(value) != str(item.get("id")):
+                continue
+            entry: dict[str, Any] = {}
+            for key in ("displayName", "description"):
+                text = str(item.get(key) or "")
+                if rules.app_role_text_problem(text) is None:
+                    entry[key] = text
+                else:
+                    self._add(
+                        app,
+                        "appRoles",
+                        f"role '{value}' has no {key}, which Entra requires: adoption writes "
+                        "fhir-apps' text (`render` shows it on "
+                        f"{SERVER_KEY}-app); set one in Entra "
+                        "and run adopt again to keep yours",
+                    )
+            members = sorted(set(item.get("allowedMemberTypes") or []))
+            problem = rules.allowed_member_types_problem(members)
+            if problem is None:
+                entry["allowedMemberTypes"] = members
+            else:
+                self._add(
+                    app,
+                    "appRoles",
+                    f"role '{value}' allowedMemberTypes {problem}: adoption allows Application "
+                    "and User",
+                )
+            details[value] = entry
+        return dict(sorted(details.items()))
 
     # -- clients -----------------------------------------------------------------------------
 

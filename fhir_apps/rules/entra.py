@@ -28,6 +28,8 @@ SECRET_SLOTS_LIFETIME_FACTOR: Final = 2
 REDIRECT_URI_FORBIDDEN_CHARS: Final = "!$'(),;"
 LOOPBACK_HOSTS: Final = ("localhost", "127.0.0.1")
 NATIVE_CLIENT_REDIRECT_URI: Final = "https://login.microsoftonline.com/common/oauth2/nativeclient"
+# Who an app role may be assigned to: applications (service principals), users (and groups).
+ALLOWED_MEMBER_TYPES: Final = ("Application", "User")
 # Redirect URI platforms: Entra's `web`, `spa` and `publicClient` (mobile and desktop apps).
 PLATFORMS: Final = ("web", "spa", "publicClient", "mobile", "desktop")
 
@@ -76,6 +78,7 @@ _API_FOR_FHIR_ID = re.compile(
 )
 
 __all__ = [
+    "ALLOWED_MEMBER_TYPES",
     "LOOPBACK_HOSTS",
     "MAX_FEDERATED_CREDENTIALS",
     "MAX_PERMISSION_VALUE_LENGTH",
@@ -94,6 +97,9 @@ __all__ = [
     "ahds_name_problem",
     "ahds_service_url",
     "ahds_url_problem",
+    "allowed_member_types_problem",
+    "app_role_text_problem",
+    "assignable_problem",
     "azure_api_for_fhir_url_problem",
     "case_insensitive_duplicates",
     "cors_origin_problem",
@@ -249,6 +255,43 @@ def permission_value_problems(value: str, what: str = "scope") -> list[str]:
             f"{what} value must use printable ASCII characters only; found {' '.join(others)}"
         )
     return problems
+
+
+def allowed_member_types_problem(types: Sequence[str]) -> str | None:
+    """What Entra rejects in an app role's `allowedMemberTypes`: none, or an unknown one."""
+    unknown = sorted({t for t in types if t not in ALLOWED_MEMBER_TYPES})
+    if unknown:
+        return f"unknown member type {_join(unknown)}; allowed: {_join(ALLOWED_MEMBER_TYPES)}"
+    if not types:
+        return (
+            f"must name at least one of {_join(ALLOWED_MEMBER_TYPES)}: Entra assigns a role to "
+            "applications, to users and groups, or to both"
+        )
+    return None
+
+
+def assignable_problem(role: str, allowed: Sequence[str], principal_type: str) -> str | None:
+    """Entra assigns a role to a user or group only if it allows `User`, to a service principal
+    only if it allows `Application`."""
+    needed = "Application" if principal_type == "ServicePrincipal" else "User"
+    if needed in allowed:
+        return None
+    holder = "a service principal" if needed == "Application" else f"a {principal_type.lower()}"
+    return (
+        f"role '{role}' cannot be assigned to {holder}: its allowedMemberTypes "
+        f"(fhirServer.roleDetails.{role}) are {_join(sorted(set(allowed))) or 'none'}; add "
+        f"{needed}"
+    )
+
+
+def app_role_text_problem(text: str) -> str | None:
+    """An app role's display name and description are required by Entra (unlike scope texts)."""
+    if not text.strip():
+        return (
+            "must not be empty: Entra requires an app role's displayName and description; "
+            "leave the key out for fhir-apps' text"
+        )
+    return None
 
 
 def roles_and_scopes_overlap(roles: Iterable[str], scopes: Iterable[str]) -> list[str]:

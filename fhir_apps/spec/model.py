@@ -35,6 +35,8 @@ __all__ = [
     "PinnedIds",
     "Policy",
     "PublicClient",
+    "RoleDetails",
+    "ScopeDetails",
     "SecretCredential",
     "SecretStore",
     "ServiceClient",
@@ -108,6 +110,35 @@ class PinnedIds(_Model):
     scopes: dict[str, UUID] = Field(default_factory=dict)
 
 
+class ScopeDetails(_Model):
+    """How Entra shows one delegated scope of the resource app (adoption keeps existing ones).
+
+    A text left out is fhir-apps' own (it names the server and its audience); `""` means no text
+    (Graph's null), which only a scope may have. `type: Admin` needs an administrator's consent.
+    """
+
+    type: Literal["User", "Admin"] = "User"
+    admin_consent_display_name: str | None = None
+    admin_consent_description: str | None = None
+    user_consent_display_name: str | None = None
+    user_consent_description: str | None = None
+
+
+AllowedMemberType = Literal["Application", "User"]
+
+
+class RoleDetails(_Model):
+    """How Entra shows one app role of the resource app, and who may hold it.
+
+    A text left out is fhir-apps' own; `allowedMemberTypes` says whether applications (daemons'
+    service principals), users and groups (`User`), or both may be assigned the role.
+    """
+
+    display_name: str | None = None
+    description: str | None = None
+    allowed_member_types: tuple[AllowedMemberType, ...] = ("Application", "User")
+
+
 class FhirDeploy(_Model):
     """An Azure Health Data Services FHIR service that this stack deploys (kind `ahds` only)."""
 
@@ -139,6 +170,19 @@ class FhirServer(_Model):
     scopes: tuple[str, ...] = ("user_impersonation",)
     access_token_version: Literal[1, 2] = 1
     ids: PinnedIds = Field(default_factory=PinnedIds)
+    scope_details: dict[str, ScopeDetails] = Field(
+        default_factory=dict,
+        description="Consent texts and type of scopes, by value; the rest get fhir-apps' own.",
+    )
+    role_details: dict[str, RoleDetails] = Field(
+        default_factory=dict,
+        description="Texts and allowed member types of app roles, by value (oss only).",
+    )
+    app_role_assignment_required: bool = Field(
+        default=True,
+        description="oss only: Entra issues tokens for the FHIR server only to principals "
+        "holding one of its app roles.",
+    )
     owners: tuple[str, ...] = ()
     import_ids: ImportIds = Field(default_factory=ImportIds)
     resource_id: str | None = Field(

@@ -75,6 +75,7 @@ def spec_problems(spec: Spec) -> Found:
             _requested(client.scopes, defined_scopes, server, (*base, "scopes"), "scope", found)
         else:
             _requested(client.roles, defined_roles, server, (*base, "roles"), "role", found)
+            _assignable(server, client.roles, "ServicePrincipal", (*base, "roles"), found)
         _client_import_ids(server, client, base, found)
     for index, assignment in enumerate(spec.assignments):
         _assignment(assignment, defined_roles, server, ("assignments", index), found)
@@ -129,6 +130,7 @@ def _server(spec: Spec, server: FhirServer, found: Found) -> None:
         _oss_server(spec, server, base, found)
     else:
         _managed_server(spec, server, base, found)
+    _details(server, base, found)
     if not managed:
         for name in ("deploy", "resource_id", "access_policies"):
             if getattr(server, name) is not None:
@@ -227,6 +229,70 @@ def _pins(server: FhirServer, base: Path_, found: Found) -> None:
                 )
             else:
                 owner[text] = (group[:-1], name)
+
+
+def _details(server: FhirServer, base: Path_, found: Found) -> None:
+    """scopeDetails and roleDetails describe defined values, on a resource app this stack makes."""
+    label = "Azure Health Data Services" if server.kind == "ahds" else "Azure API for FHIR"
+    first_party = f"the {label} resource application belongs to Microsoft"
+    if server.scope_details and server.kind != "oss" and not server.smart_app():
+        found.append(
+            (
+                (*base, "scopeDetails"),
+                f"applies only to kind oss, or to the SMART resource app (kind ahds with smart "
+                f"and deploy): for kind {server.kind} {first_party}; remove it",
+            )
+        )
+    elif server.scope_details:
+        for name in sorted(server.scope_details):
+            if name not in server.scopes:
+                found.append(
+                    (
+                        (*base, "scopeDetails", name),
+                        f"describes '{name}', which fhirServer.scopes does not define; defined: "
+                        f"{_allowed(server.scopes)}",
+                    )
+                )
+    if server.kind != "oss":
+        # The SMART app requires no app role assignment: it has no roles (the service checks
+        # Azure RBAC); a first-party app is not ours to change.
+        what = "the SMART resource app has no app roles" if server.smart_app() else first_party
+        set_here = [("roleDetails", bool(server.role_details))]
+        set_here.append(
+            ("appRoleAssignmentRequired", "app_role_assignment_required" in server.model_fields_set)
+        )
+        for key, is_set in set_here:
+            if is_set:
+                found.append(((*base, key), f"applies only to kind oss: {what}; remove it"))
+        return
+    for name, details in sorted(server.role_details.items()):
+        path: Path_ = (*base, "roleDetails", name)
+        if name not in server.app_roles:
+            found.append(
+                (
+                    path,
+                    f"describes '{name}', which fhirServer.appRoles does not define; defined: "
+                    f"{_allowed(server.app_roles)}",
+                )
+            )
+        for key, text in (
+            ("displayName", details.display_name),
+            ("description", details.description),
+        ):
+            problem = rules.app_role_text_problem(text) if text is not None else None
+            if problem:
+                found.append(((*path, key), problem))
+        members = details.allowed_member_types
+        problem = rules.allowed_member_types_problem(members)
+        if problem:
+            found.append(((*path, "allowedMemberTypes"), problem))
+        for index in rules.duplicate_indices(members):
+            found.append(
+                (
+                    (*path, "allowedMemberTypes", index),
+                    f"'{members[index]}' is listed twice; list it once",
+                )
+            )
 
 
 def _managed_server(spec: Spec, server: FhirServer, base: Path_, found: Found) -> None:
@@ -593,6 +659,21 @@ def _assignment(
     if not assignment.roles:
         found.append(((*path, "roles"), "needs at least one role"))
     _requested(assignment.roles, defined, server, (*path, "roles"), "role", found)
+    _assignable(server, assignment.roles, assignment.principal_type, (*path, "roles"), found)
+
+
+def _assignable(
+    server: FhirServer, roles: Sequence[str], principal_type: str, path: Path_, found: Found
+) -> None:
+    if server.kind != "oss":
+        return
+    for index, role in enumerate(roles):
+        details = server.role_details.get(role)
+        if details is None or role not in server.app_roles:
+            continue
+        problem = rules.assignable_problem(role, details.allowed_member_types, principal_type)
+        if problem:
+            found.append(((*path, index), problem))
 
 
 def _client_import_ids(

@@ -28,7 +28,6 @@ _SERVICE_PRINCIPAL = "azuread:index/servicePrincipal:ServicePrincipal"
 _PASSWORD = "azuread:index/applicationPassword:ApplicationPassword"
 _GET_CLIENT_CONFIG = "azuread:index/getClientConfig:getClientConfig"
 _GET_SERVICE_PRINCIPAL = "azuread:index/getServicePrincipal:getServicePrincipal"
-_GET_DOMAINS = "azuread:index/getDomains:getDomains"
 _RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 _WORKSPACE = "azure-native:healthcareapis:Workspace"
 _FHIR_SERVICE = "azure-native:healthcareapis:FhirService"
@@ -78,8 +77,6 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             }, []
         if args.token == _GET_SERVICE_PRINCIPAL:
             return _first_party_service_principal(args.args), []
-        if args.token == _GET_DOMAINS:
-            return {"domains": []}, []
         return {}, []
 
 

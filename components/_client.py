@@ -174,9 +174,7 @@ class ClientComponent(pulumi.ComponentResource):
                 public_client=azuread.ApplicationPublicClientArgs(
                     redirect_uris=sorted(set(platform.public_client_redirect_uris))
                 ),
-                required_resource_accesses=pulumi.Output.all(
-                    resource.client_id, resource.scope_ids, resource.role_ids
-                ).apply(lambda ids: _required_resource_accesses(*ids, scopes, roles)),
+                required_resource_accesses=_api_permissions(resource, scopes, roles),
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -218,7 +216,7 @@ class ClientComponent(pulumi.ComponentResource):
         azuread.AppRoleAssignment(
             f"{name}-role-{role}",
             azuread.AppRoleAssignmentArgs(
-                app_role_id=resource.role_ids.apply(lambda role_ids: _lookup(role_ids, role)),
+                app_role_id=_lookup(resource.planned_role_ids, role),
                 principal_object_id=service_principal.object_id,
                 resource_object_id=resource.service_principal_object_id,
             ),
@@ -248,8 +246,27 @@ class ClientComponent(pulumi.ComponentResource):
         self.secret_expires_on = component.secret_expires_on
 
 
+def _api_permissions(
+    resource: FhirResourceApp, scopes: tuple[str, ...], roles: tuple[str, ...]
+) -> pulumi.Input[list[dict[str, Any]]]:
+    """The client's `requiredResourceAccesses`, as plain values wherever the ids are known.
+
+    Only the resource app's appId is an output (the dependency on it); the scope and role ids
+    are fixed before deployment except for a managed service's first-party app.
+    """
+    if resource.planned_scope_ids is not None:
+        return _required_resource_accesses(
+            resource.client_id, resource.planned_scope_ids, resource.planned_role_ids, scopes, roles
+        )
+    return resource.scope_ids.apply(
+        lambda scope_ids: _required_resource_accesses(
+            resource.client_id, scope_ids, resource.planned_role_ids, scopes, roles
+        )
+    )
+
+
 def _required_resource_accesses(
-    resource_app_id: str,
+    resource_app_id: pulumi.Input[str],
     scope_ids: dict[str, str],
     role_ids: dict[str, str],
     scopes: tuple[str, ...],

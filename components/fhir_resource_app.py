@@ -74,6 +74,12 @@ class FhirResourceApp(pulumi.ComponentResource):
         service_principal_object_id: object id of its service principal in this tenant.
         scope_ids: `{scope value: id}` for the scopes of the spec.
         role_ids: `{role value: id}` for the app roles (empty for managed kinds: they use RBAC).
+
+    Besides the outputs, the ids as plain values where they are fixed before deployment (uuid5
+    or pinned: the app this stack creates): `planned_scope_ids` (None for the first-party app of
+    a managed service, whose scope ids are looked up at deployment) and `planned_role_ids`.
+    Clients build their permissions from these, not from the outputs: an input computed in an
+    `apply` costs the SDK a chain of outputs and tasks per nested value, for ids known already.
     """
 
     audience: str
@@ -82,6 +88,8 @@ class FhirResourceApp(pulumi.ComponentResource):
     service_principal_object_id: pulumi.Output[str]
     scope_ids: pulumi.Output[dict[str, str]]
     role_ids: pulumi.Output[dict[str, str]]
+    planned_scope_ids: dict[str, str] | None
+    planned_role_ids: dict[str, str]
 
     def __init__(
         self, name: str, args: FhirResourceAppArgs, opts: pulumi.ResourceOptions | None = None
@@ -179,6 +187,8 @@ class FhirResourceApp(pulumi.ComponentResource):
         )
         self.client_id = app.client_id
         self.service_principal_object_id = service_principal.object_id
+        self.planned_scope_ids = scope_ids
+        self.planned_role_ids = role_ids
         self.scope_ids = pulumi.Output.from_input(scope_ids)
         self.role_ids = pulumi.Output.from_input(role_ids)
 
@@ -193,7 +203,9 @@ class FhirResourceApp(pulumi.ComponentResource):
         self.scope_ids = first_party.oauth2_permission_scopes.apply(
             lambda scopes: _published_scope_ids(scopes, wanted)
         )
+        self.planned_scope_ids = None
         # Managed FHIR services authorize with Azure RBAC, not app roles.
+        self.planned_role_ids = {}
         self.role_ids = pulumi.Output.from_input({})
 
 

@@ -61,9 +61,7 @@ class RoleAssignments(pulumi.ComponentResource):
             azuread.AppRoleAssignment(
                 f"{name}-{principal_id}-{role}",
                 azuread.AppRoleAssignmentArgs(
-                    app_role_id=args.resource.role_ids.apply(
-                        lambda role_ids, role=role: _role_id(role_ids, role)
-                    ),
+                    app_role_id=_role_id(args.resource.planned_role_ids, role),
                     principal_object_id=principal_id,
                     resource_object_id=args.resource.service_principal_object_id,
                 ),

@@ -154,10 +154,16 @@ def _create_clients(
 ) -> dict[str, ClientComponent]:
     """One component per enabled client, named by its YAML key."""
     built: dict[str, ClientComponent] = {}
+    # Clients that list the same owners share one output: most list none of their own, and an
+    # `apply` per client would cost the SDK an output chain per client for the same value.
+    owner_sets: dict[frozenset[str], pulumi.Output[list[str]]] = {}
     for key, client in clients.items():
+        configured = frozenset(client.owners)
+        if configured not in owner_sets:
+            owner_sets[configured] = _owners(deployer, spec.owners, configured)
         common: dict[str, Any] = dict(
             display_name=spec.display_name(key),
-            owners=_owners(deployer, spec.owners, client.owners),
+            owners=owner_sets[configured],
             resource=server,
             tenant_id=tenant_id,
             import_ids=client.import_ids,
@@ -291,6 +297,8 @@ def _stack_outputs(
     built: dict[str, ClientComponent],
     tenant: pulumi.Output[str],
 ) -> dict[str, Any]:
+    # One authority and token endpoint for the stack (one tenant), shared by every client.
+    endpoints = (tenant.apply(authority), tenant.apply(token_endpoint))
     return {
         "tenantId": tenant,
         "server": {
@@ -303,7 +311,7 @@ def _stack_outputs(
             "roleIds": server.role_ids,
         },
         "clients": {
-            key: _client_outputs(clients[key], component, tenant)
+            key: _client_outputs(clients[key], component, tenant, endpoints)
             for key, component in built.items()
         },
         "clientSecrets": pulumi.Output.secret(
@@ -343,14 +351,17 @@ def check_stack_settings(
 
 
 def _client_outputs(
-    client: Any, component: ClientComponent, tenant: pulumi.Output[str]
+    client: Any,
+    component: ClientComponent,
+    tenant: pulumi.Output[str],
+    endpoints: tuple[pulumi.Output[str], pulumi.Output[str]],
 ) -> dict[str, Any]:
     outputs: dict[str, Any] = {
         "kind": client.kind,
         "clientId": component.client_id,
         "tenantId": tenant,
-        "authority": tenant.apply(authority),
-        "tokenEndpoint": tenant.apply(token_endpoint),
+        "authority": endpoints[0],
+        "tokenEndpoint": endpoints[1],
         "scope": component.scope,
         "redirectUris": component.redirect_uris,
         "credentialType": client.credential.type if client.credential is not None else None,

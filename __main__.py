@@ -6,7 +6,7 @@ from pathlib import Path
 import pulumi
 
 from components.stack import build, check_stack_settings
-from fhir_apps.spec.errors import ConfigError
+from fhir_apps.spec.errors import ConfigError, StackError
 from fhir_apps.spec.loader import load_spec_with_warnings
 
 cfg = pulumi.Config("fhir-apps")
@@ -30,8 +30,9 @@ try:
         provider_tenant_id=pulumi.Config("azuread").get("tenantId"),
     )
     outputs = build(spec, today=today, config_dir=config_dir)
-except (ConfigError, ValueError) as err:
-    # A clean message without a traceback: these errors name the file, the key and the remedy.
+except (ConfigError, StackError) as err:
+    # A clean message without a traceback: these errors name the file or key and the remedy.
+    # Anything else is a bug in the program and keeps its traceback.
     raise pulumi.RunError(str(err)) from None
 for output_name, value in outputs.items():
     pulumi.export(output_name, value)

@@ -14,6 +14,7 @@ import pulumi_azuread as azuread
 
 from components.credentials import ClientCredential, ClientCredentialArgs, CredentialContext
 from components.fhir_resource_app import FhirResourceApp
+from fhir_apps.spec.errors import StackError
 from fhir_apps.spec.model import Credential, ImportIds
 
 __all__ = ["ClientArgs", "ClientComponent", "Platform"]
@@ -285,7 +286,7 @@ def _lookup(ids: dict[str, str], value: str) -> str:
     try:
         return ids[value]
     except KeyError:
-        raise ValueError(
+        raise StackError(
             f"{value!r} is not defined on the FHIR resource app (defined: "
             f"{', '.join(sorted(ids)) or 'none'})"
         ) from None

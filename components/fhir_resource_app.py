@@ -23,6 +23,7 @@ import pulumi_azuread as azuread
 from fhir_apps import ids
 from fhir_apps.endpoints import authority
 from fhir_apps.fhir_constants import AZURE_HEALTHCARE_APIS_APP_ID
+from fhir_apps.spec.errors import StackError
 from fhir_apps.spec.model import FhirServer, FhirServerKind, RoleDetails, ScopeDetails
 
 __all__ = ["FhirResourceApp", "FhirResourceAppArgs", "server_audience"]
@@ -31,11 +32,11 @@ TYPE = "fhir-apps:fhir_resource_app:FhirResourceApp"
 
 
 def server_audience(server: FhirServer) -> str:
-    """The token audience of `server` (`FhirServer.audience()`); ValueError when it has none."""
+    """The token audience of `server` (`FhirServer.audience()`); StackError when it has none."""
     audience = server.audience()
     if audience is None:
         # The config rules report this first, with the file; this keeps the component honest.
-        raise ValueError(
+        raise StackError(
             f"fhirServer.url: required for kind {server.kind!r} unless the stack deploys the "
             "service (it is the token audience)"
         )
@@ -264,7 +265,7 @@ def _published_scope_ids(scopes: Sequence[Any], wanted: tuple[str, ...]) -> dict
     published = {_field(scope, "value"): _field(scope, "id") for scope in scopes or ()}
     missing = [value for value in wanted if value not in published]
     if missing:
-        raise ValueError(
+        raise StackError(
             f"fhirServer.scopes: {', '.join(missing)} not published by the Azure Healthcare APIs "
             f"service principal ({AZURE_HEALTHCARE_APIS_APP_ID}) in this tenant; it publishes "
             f"{', '.join(sorted(published)) or 'no scopes'}"

@@ -8,6 +8,7 @@ import pulumi
 
 from components._client import ClientArgs, ClientComponent, Platform
 from fhir_apps.endpoints import delegated_scopes
+from fhir_apps.spec.errors import StackError
 from fhir_apps.spec.model import PublicClient as PublicClientSpec
 
 __all__ = ["PublicClient", "PublicClientArgs"]
@@ -38,7 +39,7 @@ class PublicClient(ClientComponent):
         if client.credential is not None:
             # The config rules report this with file and key first; this guard keeps the
             # component safe on its own, because a secret in a browser or app is a leak.
-            raise ValueError(
+            raise StackError(
                 f"clients.{name}.credential: public clients cannot keep a credential; remove it "
                 "(or make the client confidential)"
             )

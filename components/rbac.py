@@ -14,6 +14,7 @@ import pulumi
 
 from fhir_apps import arm
 from fhir_apps.fhir_constants import FHIR_RBAC_ROLES
+from fhir_apps.spec.errors import StackError
 
 __all__ = ["FhirRbac", "FhirRbacArgs", "RbacGrant"]
 
@@ -70,7 +71,7 @@ class FhirRbac(pulumi.ComponentResource):
             unknown = [role for role in grant.roles if role not in FHIR_RBAC_ROLES]
             if unknown:
                 # The config rules report this with file and key first.
-                raise ValueError(
+                raise StackError(
                     f"{key}: {', '.join(unknown)} not a FHIR RBAC role; allowed: "
                     f"{', '.join(FHIR_RBAC_ROLES)}"
                 )

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_azuread as azuread
 
 from components.fhir_resource_app import FhirResourceApp
+from fhir_apps.spec.errors import StackError
 from fhir_apps.spec.model import Assignment
 
 __all__ = ["RoleAssignments", "RoleAssignmentsArgs"]
@@ -45,7 +46,7 @@ class RoleAssignments(pulumi.ComponentResource):
         self, name: str, args: RoleAssignmentsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         if args.resource.kind != "oss":
-            raise ValueError(
+            raise StackError(
                 "assignments: app role assignments exist only for kind 'oss'; managed FHIR "
                 "services grant access with Azure RBAC"
             )
@@ -75,7 +76,7 @@ class RoleAssignments(pulumi.ComponentResource):
 
 def _role_id(role_ids: dict[str, str], role: str) -> str:
     if role not in role_ids:
-        raise ValueError(
+        raise StackError(
             f"assignments: role {role!r} is not an app role of the FHIR server "
             f"(defined: {', '.join(sorted(role_ids)) or 'none'})"
         )

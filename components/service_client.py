@@ -9,6 +9,7 @@ import pulumi
 from components._client import ClientArgs, ClientComponent, Platform
 from components.credentials import CredentialContext
 from fhir_apps.endpoints import default_scope
+from fhir_apps.spec.errors import StackError
 from fhir_apps.spec.model import ServiceClient as ServiceClientSpec
 
 __all__ = ["ServiceClient", "ServiceClientArgs"]
@@ -41,7 +42,7 @@ class ServiceClient(ClientComponent):
         client = args.client
         for key, value in (("redirectUris", client.redirect_uris), ("scopes", client.scopes)):
             if value:
-                raise ValueError(
+                raise StackError(
                     f"clients.{name}.{key}: a service client uses the client-credentials flow "
                     "and has none; use roles (or make the client confidential)"
                 )

@@ -25,6 +25,7 @@ from components.rbac import FhirRbac, FhirRbacArgs, RbacGrant
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs
 from components.service_client import ServiceClient, ServiceClientArgs
 from fhir_apps.endpoints import authority, token_endpoint
+from fhir_apps.spec.errors import StackError
 from fhir_apps.spec.model import ConfidentialClient as ConfidentialClientSpec
 from fhir_apps.spec.model import PublicClient as PublicClientSpec
 from fhir_apps.spec.model import SecretCredential, Spec
@@ -69,7 +70,7 @@ def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
     """
     clients = spec.enabled_clients()
     if SERVER_NAME in clients:
-        raise ValueError(f"clients.{SERVER_NAME}: this key is reserved for the FHIR resource app")
+        raise StackError(f"clients.{SERVER_NAME}: this key is reserved for the FHIR resource app")
 
     client_config = azuread.get_client_config_output()
     tenant_id: pulumi.Input[str] = (
@@ -84,7 +85,7 @@ def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
 
     audience = spec.audience()
     if audience is None and spec.fhir_server.smart_app():
-        raise ValueError(
+        raise StackError(
             "tenant.id: required with fhirServer.smart on kind ahds (the SMART resource app's "
             "identifier URI is api://<tenant.id>/<workspace>-<service>)"
         )
@@ -103,7 +104,7 @@ def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
     service: FhirService | None = None
     if spec.fhir_server.deploy is not None:
         if spec.fhir_server.kind != "ahds":
-            raise ValueError(
+            raise StackError(
                 "fhirServer.deploy: applies only to kind ahds (Azure API for FHIR takes no new "
                 "deployments)"
             )
@@ -210,7 +211,7 @@ def _rbac_grants(
     for assignment in spec.assignments:
         key = str(assignment.principal_id)
         if key in clients:
-            raise ValueError(f"clients.{key}: a client key may not equal an assignment's principal")
+            raise StackError(f"clients.{key}: a client key may not equal an assignment's principal")
         earlier = grants.get(key)
         grants[key] = RbacGrant(
             principal_id=key,
@@ -331,11 +332,11 @@ def check_stack_settings(
 
     server_url: `fhir-apps:serverUrl` (optional guard against deploying the wrong environment).
     provider_tenant_id: `azuread:tenantId`, the tenant the provider signs in to.
-    Raises ValueError naming both settings.
+    Raises StackError naming both settings.
     """
     audience = spec.fhir_server.audience()
     if server_url and audience != server_url:
-        raise ValueError(
+        raise StackError(
             f"fhir-apps:serverUrl is {server_url!r} but environment {spec.environment!r} "
             f"describes the FHIR server {audience!r}; fix the stack config or the environment"
         )
@@ -344,7 +345,7 @@ def check_stack_settings(
         and spec.tenant.id is not None
         and str(spec.tenant.id) != provider_tenant_id.strip().lower()
     ):
-        raise ValueError(
+        raise StackError(
             f"azuread:tenantId is {provider_tenant_id!r} but tenant.id in the YAML is "
             f"{str(spec.tenant.id)!r}; the registrations would land in the wrong tenant"
         )

@@ -127,3 +127,32 @@ def test_a_bad_date_is_a_clean_message(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "start_runtime", with_bad_date)
     with pytest.raises(RenderError, match=r"^fhir-apps:today: must be a date YYYY-MM-DD, got '1st"):
         render(environment="dev", stack="dev")
+
+
+def test_a_stack_setting_that_contradicts_the_yaml_is_a_clean_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import fhir_apps.render.engine as engine
+
+    real = engine.start_runtime
+
+    def with_other_server(mocks, project, stack, config):  # type: ignore[no-untyped-def]
+        return real(mocks, project, stack, {**config, "fhir-apps:serverUrl": "https://other"})
+
+    monkeypatch.setattr(engine, "start_runtime", with_other_server)
+    with pytest.raises(RenderError, match=r"^fhir-apps:serverUrl is 'https://other' but"):
+        render(environment="dev", stack="dev")
+
+
+def test_a_bug_in_the_program_keeps_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import components.stack
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("a bug, not a config problem")
+
+    # The program reads `build` from components.stack each time it runs.
+    monkeypatch.setattr(components.stack, "build", broken)
+    with pytest.raises(ValueError, match="a bug, not a config problem") as raised:
+        render(environment="dev", stack="dev")
+    assert not isinstance(raised.value, RenderError)
+    assert raised.traceback[-1].name == "broken"

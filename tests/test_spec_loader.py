@@ -517,6 +517,50 @@ def test_azure_api_for_fhir_loads_with_a_deprecation_warning(tree):
     assert load_spec(config, environment="dev") == spec
 
 
+ADMIN_SCOPE_BASE = """\
+    tenant: {verifiedDomains: [contoso.com]}
+    fhirServer:
+      kind: oss
+      url: https://fhir.contoso.com
+      scopes: [user_impersonation, patient.all.read]
+      scopeDetails:
+        patient.all.read: {type: Admin}
+    clients:
+      portal:
+        kind: confidential
+        redirectUris: [https://portal.contoso.com/signin-oidc]
+        scopes: [patient.all.read, user_impersonation]
+        credential: {type: secret}
+      viewer:
+        kind: public
+        platform: spa
+        redirectUris: [https://viewer.contoso.com/]
+        scopes: [user_impersonation]
+"""
+
+
+def test_an_admin_scope_without_admin_consent_warns_with_file_and_key(tree):
+    config = tree({"base.yaml": ADMIN_SCOPE_BASE, "environments/dev.yaml": ""})
+    spec, warnings = load_spec_with_warnings(config, environment="dev")
+    assert warnings == (
+        "config/base.yaml: clients.portal.scopes: patient.all.read: type Admin on the FHIR "
+        "server, which no user can consent to; sign-in fails until an administrator grants it. "
+        "Set adminConsent: true to grant it here",
+    )
+    assert load_spec(config, environment="dev") == spec
+
+
+def test_an_admin_scope_with_admin_consent_does_not_warn(tree):
+    config = tree(
+        {
+            "base.yaml": ADMIN_SCOPE_BASE,
+            "environments/dev.yaml": "clients:\n  portal: {adminConsent: true}\n",
+        }
+    )
+    _, warnings = load_spec_with_warnings(config, environment="dev")
+    assert warnings == ()
+
+
 # -- stack_environment ----------------------------------------------------------------------
 
 

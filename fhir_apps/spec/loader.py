@@ -25,7 +25,7 @@ from pydantic.alias_generators import to_camel
 
 from fhir_apps.spec.errors import ConfigError, Problem
 from fhir_apps.spec.model import Spec
-from fhir_apps.spec.semantics import spec_problems
+from fhir_apps.spec.semantics import spec_problems, spec_warnings
 from fhir_apps.spec.yamlio import Layer, Path_, format_path, read_layer
 
 __all__ = [
@@ -162,6 +162,7 @@ class _Load:
         assert spec is not None
         if spec.fhir_server.kind == "azure-api-for-fhir":
             warnings.insert(0, self._at(("fhirServer", "kind"), DEPRECATION_AZURE_API_FOR_FHIR))
+        warnings += [self._at(path, message) for path, message in spec_warnings(spec)]
         return spec, tuple(warnings)
 
     def _validate(self, data: dict[str, Any]) -> Spec | None:

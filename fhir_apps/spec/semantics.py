@@ -2,7 +2,9 @@
 
 `spec_problems(spec)` returns every problem as `(key path, message)`, with camelCase key paths as
 in the YAML; the loader turns each path into `<file>: <path>: <message>` using the layer that set
-the value. The rules themselves live in `fhir_apps.rules`, shared with the policy pack.
+the value. `spec_warnings(spec)` does the same for what is allowed but will likely not work as
+meant; those are shown and the run goes on. The rules themselves live in `fhir_apps.rules`,
+shared with the policy pack.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from fhir_apps.spec.model import (
 )
 from fhir_apps.spec.yamlio import Path_, format_path
 
-__all__ = ["CLIENT_KEY_PATTERN", "spec_problems"]
+__all__ = ["CLIENT_KEY_PATTERN", "spec_problems", "spec_warnings"]
 
 # Client keys name Pulumi resources and display names: keep them to URL- and name-safe characters.
 CLIENT_KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -84,6 +86,35 @@ def spec_problems(spec: Spec) -> Found:
         problem = rules.key_vault_id_problem(spec.secret_store.key_vault_id)
         if problem:
             found.append((("secretStore", "keyVaultId"), problem))
+    return found
+
+
+def spec_warnings(spec: Spec) -> Found:
+    """What a valid spec allows but likely does not mean, in a stable order.
+
+    A client that requests an `Admin` scope without `adminConsent`: no user can consent to such
+    a scope, so every sign-in fails until an administrator grants it, which an administrator may
+    do outside fhir-apps (the portal's "Grant admin consent"), hence a warning and not an error.
+    """
+    found: Found = []
+    admin_scopes = {
+        value
+        for value, details in spec.fhir_server.scope_details.items()
+        if details.type == "Admin"
+    }
+    for key, client in sorted(spec.clients.items()):
+        if isinstance(client, ServiceClient) or client.admin_consent:
+            continue
+        needing = sorted(admin_scopes.intersection(client.scopes))
+        if needing:
+            found.append(
+                (
+                    ("clients", key, "scopes"),
+                    f"{', '.join(needing)}: type Admin on the FHIR server, which no user can "
+                    "consent to; sign-in fails until an administrator grants it. Set "
+                    "adminConsent: true to grant it here",
+                )
+            )
     return found
 
 

@@ -97,6 +97,7 @@ def test_smoke_run_prints_the_table(report: tuple[str, dict[str, object]]) -> No
     stdout, _ = report
     assert "| clients | resources | render s | baseline s | ratio |" in stdout
     assert "| pulumi_azuread alone |" in stdout
+    assert "| clients | outputs | asyncio tasks | stack frames captured |" in stdout
 
 
 def test_smoke_run_figures_are_sane(report: tuple[str, dict[str, object]]) -> None:
@@ -121,11 +122,20 @@ def test_smoke_run_figures_are_sane(report: tuple[str, dict[str, object]]) -> No
             "service/federated",
             "service/secret",
         }
+        # The counts came from a render of the same resources, and each hook saw work.
+        for mode in ("render", "baseline"):
+            work = size["work"][mode]
+            assert work["resources"] == size["resources"], mode
+            assert work["outputs"] > 0 and work["tasks"] > 0 and work["stack_frames"] > 0, mode
     # Clients depend on the resource app, never on each other: the depth does not grow with N.
     assert sizes[0]["depth"] == sizes[1]["depth"]
     assert sizes[1]["resources"] > sizes[0]["resources"]
     startup = data["startup"]
     assert isinstance(startup, dict)
     assert list(startup) == list(startup_sets())
-    for figures in startup.values():
-        assert 0 < figures["min"] <= figures["median"]
+    for label, figures in startup.items():
+        assert 0 < figures["seconds_min"] <= figures["seconds"], label
+        assert figures["over_azuread_min"] <= figures["over_azuread"] < figures["seconds"], label
+    # pulumi_azuread alone has nothing after it; the program imports more than pydantic.
+    assert startup["pulumi_azuread alone"]["over_azuread"] < 0.01
+    assert startup["registrations-only program"]["over_azuread"] > 0

@@ -25,4 +25,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 bench: $(STAMP)
-	$(VENV)/bin/python -m benchmarks.scale
+	$(VENV)/bin/python -m benchmarks.scale --cli --repeat 3 --startup-repeat 9

@@ -116,31 +116,30 @@ def test_a_config_error_is_a_clean_message(tmp_path: Path) -> None:
     assert "Traceback" not in message
 
 
-def test_a_bad_date_is_a_clean_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    import fhir_apps.render.engine as engine
-
-    real = engine.start_runtime
-
-    def with_bad_date(mocks, project, stack, config):  # type: ignore[no-untyped-def]
-        return real(mocks, project, stack, {**config, "fhir-apps:today": "1st of June"})
-
-    monkeypatch.setattr(engine, "start_runtime", with_bad_date)
-    with pytest.raises(RenderError, match=r"^fhir-apps:today: must be a date YYYY-MM-DD, got '1st"):
-        render(environment="dev", stack="dev")
-
-
-def test_a_stack_setting_that_contradicts_the_yaml_is_a_clean_message(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        (
+            "fhir-apps:today",
+            "1st of June",
+            r"^fhir-apps:today: must be a date YYYY-MM-DD, got '1st",
+        ),
+        # A stack setting that contradicts the YAML (a StackError from the components' checks).
+        ("fhir-apps:serverUrl", "https://other", r"^fhir-apps:serverUrl is 'https://other' but"),
+    ],
+)
+def test_a_bad_stack_setting_is_a_clean_message(
+    monkeypatch: pytest.MonkeyPatch, setting: str, value: str, message: str
 ) -> None:
     import fhir_apps.render.engine as engine
 
     real = engine.start_runtime
 
-    def with_other_server(mocks, project, stack, config):  # type: ignore[no-untyped-def]
-        return real(mocks, project, stack, {**config, "fhir-apps:serverUrl": "https://other"})
+    def with_setting(mocks, project, stack, config):  # type: ignore[no-untyped-def]
+        return real(mocks, project, stack, {**config, setting: value})
 
-    monkeypatch.setattr(engine, "start_runtime", with_other_server)
-    with pytest.raises(RenderError, match=r"^fhir-apps:serverUrl is 'https://other' but"):
+    monkeypatch.setattr(engine, "start_runtime", with_setting)
+    with pytest.raises(RenderError, match=message):
         render(environment="dev", stack="dev")
 
 

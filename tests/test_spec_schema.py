@@ -55,3 +55,23 @@ def test_example_layers_validate_against_the_schema():
         assert errors == [], (path, [e.message for e in errors])
     bad = {"fhirServer": {"appRole": ["x"]}}
     assert list(validator.iter_errors(bad))
+
+
+def test_null_unsets_a_key_in_every_layer_and_the_schema_accepts_it():
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is not a project pin")
+    validator = jsonschema.Draft202012Validator(layer_schema())
+    # What the loader accepts (null unsets a key at any depth; see test_spec_loader)...
+    unsets = {
+        "naming": None,
+        "fhirServer": {"displayName": None, "ids": {"scopes": None}, "deploy": None},
+        "clients": {"portal": {"logoutUrl": None, "credential": None}, "old": None},
+    }
+    assert list(validator.iter_errors(unsets)) == []
+    # ...and still nothing else of the wrong type.
+    for bad in (
+        {"fhirServer": {"displayName": 5}},
+        {"clients": {"portal": {"redirectUris": "https://one"}}},
+        {"clients": {"portal": {"kind": "confidential", "nope": None}}},
+        {"clients": {"portal": {"redirectUris": [None]}}},
+    ):
+        assert list(validator.iter_errors(bad)), bad

@@ -3,7 +3,8 @@
 Editors (e.g. the YAML language server) use it to complete and underline keys in every layer file.
 A layer is usually partial (an environment may set only `fhirServer.url`), so the schema marks no
 key as required and lets a client or credential omit its `kind`/`type`; `check` enforces required
-keys on the merged layers. `environment` and `stack` come from the command line, not from YAML.
+keys on the merged layers. Every key also accepts null, which unsets it in the merge.
+`environment` and `stack` come from the command line, not from YAML.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def layer_schema_json() -> str:
 
 
 def _relax(node: Any) -> Any:
-    """Drop `required` and turn `oneOf` into `anyOf`, so partial layers validate."""
+    """Drop `required`, turn `oneOf` into `anyOf` and allow null for every key, so partial
+    layers validate."""
     if isinstance(node, list):
         return [_relax(item) for item in node]
     if not isinstance(node, dict):
@@ -51,5 +53,24 @@ def _relax(node: Any) -> Any:
             continue
         if key == "discriminator":
             continue  # an OpenAPI keyword; JSON Schema validators ignore or misread it
-        out["anyOf" if key == "oneOf" else key] = _relax(value)
+        relaxed = _relax(value)
+        if key == "properties" and isinstance(relaxed, dict):
+            relaxed = {name: _nullable(schema) for name, schema in relaxed.items()}
+        elif key == "additionalProperties" and isinstance(relaxed, dict):
+            relaxed = _nullable(relaxed)
+        out["anyOf" if key == "oneOf" else key] = relaxed
     return out
+
+
+_NULL = {"type": "null"}
+# Kept on the outside of the anyOf, where editors look for them when they show a key.
+_ANNOTATIONS = ("title", "description", "default")
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` or null: in any layer, a key set to null is unset (back to its default)."""
+    if schema == _NULL or _NULL in schema.get("anyOf", ()):
+        return schema
+    outer = {k: schema[k] for k in _ANNOTATIONS if k in schema}
+    inner = {k: v for k, v in schema.items() if k not in _ANNOTATIONS}
+    return {**outer, "anyOf": [inner, _NULL]}

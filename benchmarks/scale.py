@@ -47,7 +47,12 @@ MANAGED_MODULES = ("pulumi_azure_native.healthcareapis", "pulumi_azure_native.au
 
 
 def program_imports(program: Path = PROJECT_DIR / "__main__.py") -> list[str]:
-    """The modules the Pulumi program imports itself, in order: what `pulumi up` loads."""
+    """The modules the Pulumi program imports itself, in order: what `pulumi up` loads.
+
+    Module-level imports only, without the standard library and relative imports. For
+    `from package import name` it lists `package`: a submodule imported that way would be
+    missed, which is why `__main__.py` names its modules in full.
+    """
     names: list[str] = []
     for node in ast.parse(program.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.Import):

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
+
+# Set to 1 to let an unexpected error end in its traceback (for debugging and the tests).
+DEBUG_VARIABLE = "FHIR_APPS_DEBUG"
 
 # Name -> module. Listed here, not discovered, so `--help` is stable and a typo fails loudly.
 COMMANDS: dict[str, str] = {
@@ -41,7 +47,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args._run(args))
+    try:
+        return int(args._run(args))
+    except KeyboardInterrupt:
+        print(f"{args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `... | head`: the reader left; nothing more to say, and nowhere to say it.
+        return 1
+    except Exception as exc:  # the last line of defence; RecursionError and MemoryError too
+        # Every bad input has its own clear message; reaching here is a bug. The input may be
+        # hostile and an exception's text may quote it (or a secret), so print one line with
+        # the error's type and where it was raised, never its text or a traceback.
+        if os.environ.get(DEBUG_VARIABLE) == "1":
+            raise
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        where = f"{Path(frame.filename).name}:{frame.lineno}"
+        print(
+            f"{args.command}: internal error ({type(exc).__name__} at {where}); please report "
+            f"it, with the traceback that {DEBUG_VARIABLE}=1 prints",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

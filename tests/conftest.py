@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pulumi
 import pytest
 
+from fhir_apps.cli import DEBUG_VARIABLE
 from fhir_apps.render.engine import RecordingMonitor, start_runtime
 from fhir_apps.render.mocks import PlaceholderMocks
+
+# An unexpected error in a command must fail its test with the traceback, not with the one-line
+# "internal error" that users get (fhir_apps/cli.py); subprocesses inherit this too.
+os.environ.setdefault(DEBUG_VARIABLE, "1")
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "schema": "fhir_apps.commands.schema",
     "render": "fhir_apps.commands.render",
     "adopt": "fhir_apps.commands.adopt",
+    "secrets": "fhir_apps.commands.secrets",
 }
 
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 
 from components.confidential_client import ConfidentialClient
-from components.credentials import subject_slug
 from components.public_client import PublicClient
 from components.service_client import ServiceClient
 from fhir_apps.fhir_constants import AZURE_HEALTHCARE_APIS_APP_ID
 from fhir_apps.ids import derived_id
 from fhir_apps.render.engine import RecordingMonitor
+from fhir_apps.spec.errors import ConfigError
+from fhir_apps.spec.loader import load_spec
 from tests.component_helpers import (
     APPLICATION,
     CREDENTIAL_TYPES,
@@ -148,7 +150,12 @@ def test_native_redirect_uris_go_on_public_client(run: Any, key: str, fallback: 
 
 
 def test_implicit_grant_is_off_on_every_application(run: Any) -> None:
-    for app in run.of_type(APPLICATION).values():
+    apps = run.of_type(APPLICATION).values()
+    # Every client's and the resource app's: an empty list here would prove nothing.
+    assert sorted(app.name for app in apps) == sorted(
+        [f"{key}-app" for key in CLIENTS] + ["fhir-server-app"]
+    )
+    for app in apps:
         assert app.inputs["web"]["implicitGrant"] == IMPLICIT_OFF, urn_msg(app)
 
 
@@ -156,14 +163,76 @@ def test_implicit_grant_is_off_on_every_application(run: Any) -> None:
 def test_public_clients_have_no_credential_of_any_kind(run: Any, key: str) -> None:
     for type_ in CREDENTIAL_TYPES:
         assert _children(run, key, type_) == [], f"{key}: {type_}"
+    # By parent too, not only by name: every credential in the run belongs to a confidential
+    # or service client (and there are some, so this can fail).
+    credentials = [r for r in run.resources.values() if r.type in CREDENTIAL_TYPES]
+    owners = {r.urn.split("$")[0].rsplit("::", 1)[-1] for r in credentials}
+    assert owners == {"fhir-apps:confidential_client:ConfidentialClient",
+                      "fhir-apps:service_client:ServiceClient"}  # fmt: skip
     assert "password" not in run.named(f"{key}-app").inputs
     assert key not in run.raw_outputs["clientSecrets"]["value"]
 
 
-def test_a_public_client_with_a_credential_is_refused() -> None:
-    clients = {"spa": {**CLIENTS["spa"], "credential": {"type": "secret"}}}
-    with pytest.raises(ValueError, match=r"^clients.spa.credential: public clients cannot keep"):
+PUBLIC_CREDENTIALS = [
+    {"type": "secret"},
+    {"type": "certificate", "certificateFile": "certs/exporter.pem"},
+    {"type": "federated", "issuer": "https://token.actions.githubusercontent.com", "subject": "s"},
+]
+
+
+@pytest.mark.parametrize("credential", PUBLIC_CREDENTIALS, ids=lambda c: c["type"])
+@pytest.mark.parametrize("key", ["spa", "mobile", "desktop"])
+def test_a_public_client_with_a_credential_is_refused(key: str, credential: dict[str, Any]) -> None:
+    # The component's own guard (the config rules stop this earlier, with the file): a secret in
+    # a browser or an app on a device is a leak, whichever public platform it is.
+    clients = {key: {**CLIENTS[key], "credential": credential}}
+    with pytest.raises(
+        ValueError,
+        match=rf"^clients\.{key}\.credential: public clients cannot keep a credential; remove it",
+    ):
         run_build(make_spec(clients=clients))
+
+
+PUBLIC_BASE = """\
+tenant: {verifiedDomains: [contoso.com]}
+fhirServer:
+  kind: oss
+  url: https://fhir.contoso.com
+  appRoles: [globalReader]
+  scopes: [user_impersonation]
+clients:
+  spa: {kind: public, platform: spa, redirectUris: ['https://spa.contoso.com/']}
+  mobile: {kind: public, platform: mobile, redirectUris: ['msauth.com.contoso.app://auth']}
+  desktop: {kind: public, platform: desktop, redirectUris: ['http://localhost']}
+"""
+
+
+@pytest.mark.parametrize(
+    "credential",
+    [
+        "{type: secret}",
+        "{type: federated, issuer: https://token.actions.githubusercontent.com, subject: s}",
+    ],
+    ids=["secret", "federated"],
+)
+@pytest.mark.parametrize("key", ["spa", "mobile", "desktop"])
+def test_check_refuses_a_credential_on_every_public_platform(
+    tmp_path: Path, key: str, credential: str
+) -> None:
+    # `check` must stop it with the file and key, before the component's guard could.
+    config = tmp_path / "config"
+    (config / "environments").mkdir(parents=True)
+    (config / "base.yaml").write_text(PUBLIC_BASE, encoding="utf-8")
+    dev = config / "environments" / "dev.yaml"
+    dev.write_text("{}\n", encoding="utf-8")
+    load_spec(config, environment="dev")  # valid without it: the credential is the fault
+    dev.write_text(f"clients:\n  {key}:\n    credential: {credential}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_spec(config, environment="dev")
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"{dev}: clients.{key}.credential: public clients cannot keep a secret, so they have no "
+        "credential of any kind; remove it, or use kind confidential if the app runs on a server"
+    ]
 
 
 def test_service_client_has_roles_no_redirect_uris_and_assignments(run: Any) -> None:
@@ -263,14 +332,12 @@ def test_child_import_ids_land_on_exactly_their_resources() -> None:
     assert imported == {
         "portal-consent": grant,
         "ingest-role-globalWriter": assignment,
-        f"ingest-credential-federated-{subject_slug('t')}": credential,
+        "ingest-credential-federated-t-e3b98a4d": credential,
     }
     # Only the imported credential keeps its existing name and description (a change of name
     # would replace it, and Pulumi imports only when the inputs equal the existing object).
     ignored = {run.resources[urn].name: names for urn, names in run.ignore_changes.items() if names}
-    assert ignored == {
-        f"ingest-credential-federated-{subject_slug('t')}": ("displayName", "description")
-    }
+    assert ignored == {"ingest-credential-federated-t-e3b98a4d": ("displayName", "description")}
 
 
 def test_clients_of_a_managed_server_use_the_looked_up_scope() -> None:

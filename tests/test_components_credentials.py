@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ from tests.component_helpers import (
 NOT_BEFORE = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 NOT_AFTER = dt.datetime(2026, 1, 1, 12, 30, tzinfo=dt.UTC)
 ISSUER = "https://token.actions.githubusercontent.com"
+# fhir_apps.ids.NAMESPACE, written out: the tests derive expected ids without the program.
+FHIR_APPS_NAMESPACE = uuid.UUID("39b597f1-a0de-5f32-b3de-6cf7f6035335")
 
 
 def _certificate() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
@@ -125,7 +128,7 @@ def test_certificate_credential_uploads_the_public_pem(cert_dir: Path) -> None:
         "type": "AsymmetricX509Cert",
         "startDate": "2025-01-01T00:00:00Z",
         "endDate": "2026-01-01T12:30:00Z",
-        "keyId": cert.inputs["keyId"],
+        "keyId": _expected_key_id(cert_dir / "certs" / "client.pem"),
         "value": "[secret]",  # the SDK marks `value` secret although it is the public part
     }, urn_msg(cert)
     assert expected.pem.startswith("-----BEGIN CERTIFICATE-----\n")
@@ -134,6 +137,30 @@ def test_certificate_credential_uploads_the_public_pem(cert_dir: Path) -> None:
     assert next(iter(again.of_type(CERTIFICATE).values())).inputs == cert.inputs
     assert run.of_type(PASSWORD) == {}
     assert run.raw_outputs["clientSecrets"]["value"] == {}
+
+
+def _expected_key_id(pem_file: Path) -> str:
+    """uuid5 over the certificate's SHA-256 thumbprint, computed here without the program: the
+    fixed namespace, and cryptography's own fingerprint of the certificate in the file."""
+    certificate = x509.load_pem_x509_certificates(pem_file.read_bytes())[0]
+    thumbprint = certificate.fingerprint(hashes.SHA256()).hex()
+    return str(uuid.uuid5(FHIR_APPS_NAMESPACE, f"certificate\n{thumbprint}"))
+
+
+def test_certificate_key_ids_are_golden_and_follow_the_certificate(cert_dir: Path) -> None:
+    # Golden: the example certificate's keyId. A change would add every certificate a second
+    # time (a new keyId) and delete the old one.
+    spec = make_spec(
+        clients=_service({"type": "certificate", "certificateFile": "certs/exporter.pem"})
+    )
+    (example,) = run_build(spec).of_type(CERTIFICATE).values()
+    assert example.inputs["keyId"] == "a2c81b24-000a-5957-bdec-fc3b71f6b170", urn_msg(example)
+    # Another certificate (the generated one) gets another keyId.
+    other = make_spec(
+        clients=_service({"type": "certificate", "certificateFile": "certs/client.pem"})
+    )
+    (generated,) = run_build(other, config_dir=cert_dir).of_type(CERTIFICATE).values()
+    assert generated.inputs["keyId"] != example.inputs["keyId"], urn_msg(generated)
 
 
 def test_a_certificate_file_with_a_private_key_is_refused(tmp_path: Path) -> None:
@@ -171,8 +198,13 @@ def test_federated_credential_is_one_per_subject_named_by_slug() -> None:
     run = run_build(make_spec(clients=_service(credential)))
     creds = {r.inputs["subject"]: r for r in run.of_type(FEDERATED).values()}
     assert sorted(creds) == subjects
+    # Golden slugs: a change renames (replaces) every federated credential of every stack.
+    slugs = {
+        subjects[0]: "repo-contoso-a-environment-dev-0061d7cf",
+        subjects[1]: "repo-contoso-a-ref-refs-heads-main-07d50493",
+    }
     for subject, cred in creds.items():
-        slug = subject_slug(subject)
+        slug = slugs[subject]
         assert cred.name == f"svc-credential-federated-{slug}", urn_msg(cred)
         assert cred.inputs == {
             "applicationId": "/applications/<objectId of svc>",
@@ -190,11 +222,57 @@ def test_federated_credential_is_one_per_subject_named_by_slug() -> None:
     assert names == {creds[subjects[0]].name}
 
 
-def test_subject_slugs_are_readable_stable_and_distinct() -> None:
-    slug = subject_slug("repo:contoso/fhir-ingest:environment:dev")
-    assert slug.startswith("repo-contoso-fhir-ingest-environment-dev-")
-    assert slug == subject_slug("repo:contoso/fhir-ingest:environment:dev")
-    assert subject_slug("a:b") != subject_slug("a/b")
-    assert len(subject_slug("x" * 500)) <= 64
-    assert subject_slug("::") == subject_slug("::")
-    assert all(c.isalnum() or c == "-" for c in subject_slug("Repo:Ünïcode/Ω"))
+@pytest.mark.parametrize(
+    ("subject", "slug"),
+    [
+        # The example config's subjects: the names of existing credentials.
+        (
+            "repo:contoso/fhir-ingest:environment:dev",
+            "repo-contoso-fhir-ingest-environment-dev-2229375e",
+        ),
+        (
+            "repo:contoso/fhir-ingest:ref:refs/heads/main",
+            "repo-contoso-fhir-ingest-ref-refs-heads-main-a88d357b",
+        ),
+        (
+            "repo:contoso/fhir-ingest:environment:dev-eu",
+            "repo-contoso-fhir-ingest-environment-dev-eu-e6779d48",
+        ),
+        ("s", "s-043a7187"),
+        # Nothing readable: the hash alone.
+        ("::", "71546855"),
+        ("//", "a2c23396"),
+        # Cut to 55 readable characters, so with the hash at most 64.
+        ("x" * 500, "x" * 55 + "-c38c2bf3"),
+        ("Repo:Ünïcode/Ω", "repo-n-code-8e86085c"),
+    ],
+    ids=["dev", "main", "dev-eu", "one-letter", "colons", "slashes", "long", "unicode"],
+)
+def test_subject_slugs_are_golden(subject: str, slug: str) -> None:
+    # Golden: the slug is each credential's logical name and display name; a change would
+    # replace every federated credential of every stack.
+    assert subject_slug(subject) == slug
+
+
+def test_subjects_that_read_alike_get_distinct_slugs() -> None:
+    # Punctuation-only subjects have no readable part at all; subjects differing only in
+    # punctuation or case have the same readable part. The hash of the exact subject tells
+    # them apart, so two credentials of one client never share a name.
+    alike = ["::", "//", ":", "-", "a:b", "a/b", "a-b", "A:B", "a:b:"]
+    slugs = [subject_slug(subject) for subject in alike]
+    assert len(set(slugs)) == len(alike), slugs
+    for slug in slugs:
+        assert slug, "an empty slug would name the credential '<client>-credential-federated-'"
+        assert all(c in "abcdefghijklmnopqrstuvwxyz0123456789-" for c in slug), slug
+        assert not slug.startswith("-") and len(slug) <= 64, slug
+
+
+def test_punctuation_only_subjects_are_two_credentials() -> None:
+    credential = {"type": "federated", "issuer": ISSUER, "subjects": ["::", "//"]}
+    run = run_build(make_spec(clients=_service(credential)))
+    assert not run.duplicates
+    names = sorted(r.name for r in run.of_type(FEDERATED).values())
+    assert names == [
+        "svc-credential-federated-71546855",
+        "svc-credential-federated-a2c23396",
+    ]

@@ -3,7 +3,6 @@ azure-api-for-fhir, and the import cost of azure-native."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -12,8 +11,7 @@ from typing import Any
 import pytest
 
 from components.fhir_service import FhirService, FhirServiceArgs
-from components.rbac import FhirRbac, FhirRbacArgs, RbacGrant, role_slug
-from fhir_apps import arm
+from components.rbac import FhirRbac, FhirRbacArgs, RbacGrant
 from fhir_apps.fhir_constants import FHIR_RBAC_ROLES
 from fhir_apps.render.engine import PROJECT_DIR
 from fhir_apps.render.mocks import MOCK_SECRET_PREFIX, MOCK_SUBSCRIPTION_ID
@@ -116,6 +114,7 @@ def test_the_service_accepts_exactly_the_registrations_audience_and_authority(
     assert server["audience"] == URL
     # The tenant is the deploying principal's (no tenant.id): the registrations' tenant too.
     assert server["authority"] == "https://login.microsoftonline.com/<tenantId>"
+    assert sorted(deployed.outputs["clients"]) == sorted(CLIENTS)
     for key, client in deployed.outputs["clients"].items():
         assert client["authority"] == server["authority"], key
         assert client["scope"].startswith(server["audience"] + "/"), key
@@ -135,36 +134,46 @@ def _assignments(run: Any) -> dict[str, Any]:
     return {r.name: r for r in run.of_type(RBAC_T).values()}
 
 
+# Every RBAC assignment of `ahds_spec()`: logical name -> (principal, its type, role,
+# description, ARM name). Golden: the ARM name is uuid5 over scope, principal and role; a change
+# would delete and re-create every role assignment of every managed stack.
+EXPECTED_RBAC = {
+    f"fhir-rbac-{READERS}-fhir-data-reader": (
+        READERS, "Group", "FHIR Data Reader", "FHIR Data Reader: assignments (dev)",
+        "dac1bb3d-5870-5629-9060-3f45b2f5a457",
+    ),
+    "fhir-rbac-exporter-fhir-data-exporter": (
+        "<objectId of exporter-sp>", "ServicePrincipal", "FHIR Data Exporter",
+        "FHIR Data Exporter: clients.exporter (dev/dev)", "f8b9553f-ff8a-56ab-afda-93211596871b",
+    ),
+    "fhir-rbac-ingest-fhir-data-importer": (
+        "<objectId of ingest-sp>", "ServicePrincipal", "FHIR Data Importer",
+        "FHIR Data Importer: clients.ingest (dev/dev)", "024d8937-f9dd-54e7-8f42-da24ec62d3ad",
+    ),
+    "fhir-rbac-ingest-fhir-data-writer": (
+        "<objectId of ingest-sp>", "ServicePrincipal", "FHIR Data Writer",
+        "FHIR Data Writer: clients.ingest (dev/dev)", "4722a320-11d2-5f33-b98b-fd9c7cc2c0f8",
+    ),
+}  # fmt: skip
+
+
 def test_every_role_is_one_assignment_at_the_service_scope(deployed: Any) -> None:
     made = _assignments(deployed)
-    expected = {
-        (f"<objectId of {key}-sp>", role)
-        for key, client in CLIENTS.items()
-        for role in client.get("roles", ())
-    } | {(READERS, "FHIR Data Reader")}
-    got = [
-        (r.inputs["principalId"], _role_name(r.inputs["roleDefinitionId"])) for r in made.values()
-    ]
-    assert sorted(got) == sorted(expected)  # exactly one per (principal, role)
-    for name, resource in made.items():
-        inputs = resource.inputs
-        role = _role_name(inputs["roleDefinitionId"])
-        assert inputs["scope"] == SERVICE_ID, urn_msg(resource)
-        assert inputs["roleDefinitionId"] == (
-            f"/subscriptions/{MOCK_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/"
-            f"roleDefinitions/{FHIR_RBAC_ROLES[role]}"
-        ), urn_msg(resource)
-        assert inputs["roleAssignmentName"] == arm.role_assignment_name(
-            SERVICE_ID, inputs["principalId"], role
-        ), urn_msg(resource)
-        assert name.endswith(role_slug(role)), name
-        assert resource.parent == deployed.named("fhir-rbac").urn
-    for key, client in CLIENTS.items():
-        for role in client.get("roles", ()):
-            resource = made[f"fhir-rbac-{key}-{role_slug(role)}"]
-            assert resource.inputs["principalType"] == "ServicePrincipal", urn_msg(resource)
-    group = made[f"fhir-rbac-{READERS}-fhir-data-reader"]
-    assert group.inputs["principalType"] == "Group", urn_msg(group)
+    assert sorted(made) == sorted(EXPECTED_RBAC)  # exactly one per (principal, role)
+    for name, (principal, principal_type, role, description, arm_name) in EXPECTED_RBAC.items():
+        resource = made[name]
+        assert resource.inputs == {
+            "scope": SERVICE_ID,
+            "principalId": principal,
+            "principalType": principal_type,
+            "roleDefinitionId": (
+                f"/subscriptions/{MOCK_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/"
+                f"roleDefinitions/{FHIR_RBAC_ROLES[role]}"
+            ),
+            "roleAssignmentName": arm_name,
+            "description": description,
+        }, urn_msg(resource)
+        assert resource.parent == deployed.named("fhir-rbac").urn, urn_msg(resource)
 
 
 def _role_name(role_definition_id: str) -> str:
@@ -306,14 +315,14 @@ def test_secrets_are_written_to_their_vault_with_the_slot_expiry(vaulted: Any) -
         "rg-shared",
         "kv-shared",
     )
+    # Both rotate every 30 days: on 2025-06-01 the current slot (b) ends on 2025-07-24, whose
+    # midnight UTC is 1753315200 seconds after the Unix epoch.
     for key, resource in (("ingest", ingest), ("portal", portal)):
         properties = resource.inputs["properties"]
         assert properties["value"] == "[secret]", urn_msg(resource)
-        expires = vaulted.outputs["clients"][key]["secretExpiresOn"]
-        assert properties["attributes"] == {
-            "enabled": True,
-            "expires": arm.epoch_seconds(dt.date.fromisoformat(expires)),
-        }, urn_msg(resource)
+        assert vaulted.outputs["clients"][key]["secretExpiresOn"] == "2025-07-24"
+        attributes = properties["attributes"]
+        assert attributes == {"enabled": True, "expires": 1753315200}, urn_msg(resource)
     assert vaulted.outputs["clients"]["ingest"]["keyVaultSecretId"] == (
         f"{VAULT}/secrets/ingest-client-secret"
     )
@@ -322,6 +331,7 @@ def test_secrets_are_written_to_their_vault_with_the_slot_expiry(vaulted: Any) -
 
 def test_a_vault_secret_value_is_secret_on_the_wire_and_never_rendered(vaulted: Any) -> None:
     assert MOCK_SECRET_PREFIX not in vaulted.text()
+    assert len(vaulted.of_type(SECRET_T)) == 2  # ingest's and portal's
     for resource in vaulted.of_type(SECRET_T).values():
         assert "MOCKSECRET" not in json.dumps(resource.inputs)
 

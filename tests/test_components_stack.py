@@ -11,7 +11,9 @@ import components
 from components.stack import SERVER_NAME, build, check_stack_settings
 from fhir_apps.ids import derived_id
 from tests.component_helpers import (
+    FEDERATED,
     GROUP,
+    PASSWORD,
     ROLE_ASSIGNMENT,
     ahds_server,
     make_spec,
@@ -59,13 +61,72 @@ def test_logical_names_and_urns_are_unique(maximal: Any) -> None:
     assert [name for name, count in names.items() if count > 1] == []
 
 
-def test_children_are_named_after_their_component_and_parented(maximal: Any) -> None:
+STACK_T = "pulumi:pulumi:Stack"
+RESOURCE_APP_T = "fhir-apps:fhir_resource_app:FhirResourceApp"
+CONFIDENTIAL_T = "fhir-apps:confidential_client:ConfidentialClient"
+PUBLIC_T = "fhir-apps:public_client:PublicClient"
+SERVICE_T = "fhir-apps:service_client:ServiceClient"
+CREDENTIAL_T = "fhir-apps:credentials:ClientCredential"
+ASSIGNMENTS_T = "fhir-apps:role_assignments:RoleAssignments"
+# Every resource of the maximal stack: logical name -> (its type, its parent's type).
+# A child that loses its component parent (and lands under the stack) or moves to another
+# component fails here.
+EXPECTED_PARENTS: dict[str, tuple[str, str]] = {
+    "fhir-server": (RESOURCE_APP_T, STACK_T),
+    "fhir-server-app": ("azuread:index/application:Application", RESOURCE_APP_T),
+    "fhir-server-sp": ("azuread:index/servicePrincipal:ServicePrincipal", RESOURCE_APP_T),
+    **{
+        name: type_and_parent
+        for key, kind_t in (("web", CONFIDENTIAL_T), ("web2", CONFIDENTIAL_T),
+                            ("spa", PUBLIC_T), ("daemon", SERVICE_T))
+        for name, type_and_parent in {
+            key: (kind_t, STACK_T),
+            f"{key}-app": ("azuread:index/application:Application", kind_t),
+            f"{key}-sp": ("azuread:index/servicePrincipal:ServicePrincipal", kind_t),
+        }.items()
+    },
+    "web-consent": (
+        "azuread:index/servicePrincipalDelegatedPermissionGrant:"
+        "ServicePrincipalDelegatedPermissionGrant",
+        CONFIDENTIAL_T,
+    ),
+    **{
+        name: type_and_parent
+        for key, kind_t in (("web", CONFIDENTIAL_T), ("web2", CONFIDENTIAL_T))
+        for name, type_and_parent in {
+            f"{key}-credential": (CREDENTIAL_T, kind_t),
+            f"{key}-credential-secret-a": (PASSWORD, CREDENTIAL_T),
+            f"{key}-credential-secret-b": (PASSWORD, CREDENTIAL_T),
+        }.items()
+    },
+    "daemon-credential": (CREDENTIAL_T, SERVICE_T),
+    "daemon-credential-federated-a-ca978112": (FEDERATED, CREDENTIAL_T),
+    "daemon-credential-federated-b-3e23e816": (FEDERATED, CREDENTIAL_T),
+    "daemon-credential-federated-c-2e7d2c03": (FEDERATED, CREDENTIAL_T),
+    "daemon-role-globalReader": (ROLE_ASSIGNMENT, SERVICE_T),
+    "assignments": (ASSIGNMENTS_T, STACK_T),
+    f"assignments-{GROUP}-globalReader": (ROLE_ASSIGNMENT, ASSIGNMENTS_T),
+    f"assignments-{GROUP}-globalWriter": (ROLE_ASSIGNMENT, ASSIGNMENTS_T),
+    f"assignments-{USER}-globalAdmin": (ROLE_ASSIGNMENT, ASSIGNMENTS_T),
+}  # fmt: skip
+
+
+def test_every_resource_has_its_expected_type_and_parent(maximal: Any) -> None:
     by_urn = maximal.resources
-    for resource in by_urn.values():
-        if resource.parent is None or resource.parent.endswith(
-            "pulumi:pulumi:Stack::fhir-apps-dev"
-        ):
-            continue
+    (stack,) = [r for r in by_urn.values() if r.type == STACK_T]
+    assert stack.parent is None, urn_msg(stack)
+    found = {r.name: (r.type, by_urn[r.parent].type) for r in by_urn.values() if r is not stack}
+    assert found == EXPECTED_PARENTS
+
+
+def test_children_are_named_after_their_component(maximal: Any) -> None:
+    by_urn = maximal.resources
+    children = [r for r in by_urn.values() if r.parent and by_urn[r.parent].type != STACK_T]
+    # Every child the table lists (the components themselves hang from the stack).
+    assert sorted(r.name for r in children) == sorted(
+        name for name, (_, parent) in EXPECTED_PARENTS.items() if parent != STACK_T
+    )
+    for resource in children:
         parent = by_urn[resource.parent]
         assert resource.name.startswith(f"{parent.name}-"), urn_msg(resource)
 

@@ -61,6 +61,7 @@ def test_the_current_secret_outlives_a_skipped_period(rotation_days: int, max_da
 @pytest.mark.parametrize(("rotation_days", "max_days"), POLICIES)
 def test_slots_renew_alternately_once_per_period(rotation_days: int, max_days: int) -> None:
     previous = secret_windows(START, rotation_days, max_days)
+    renewals = 0
     for day in _days(START + dt.timedelta(days=1), TWO_YEARS):
         windows = secret_windows(day, rotation_days, max_days)
         changed = [new for old, new in zip(previous, windows, strict=True) if old != new]
@@ -71,7 +72,17 @@ def test_slots_renew_alternately_once_per_period(rotation_days: int, max_days: i
             assert window.start == old.end == day, f"{day}: {old} -> {window}"
             # The secret it replaces stopped being current one period ago.
             assert current_slot(previous) != old, f"{day}: renewed the current secret"
+        renewals += len(changed)
         previous = windows
+    # The loop above proves nothing if no slot ever renews: one slot renews on every day that
+    # is a whole number of periods after the epoch.
+    boundaries = [
+        day
+        for day in _days(START + dt.timedelta(days=1), TWO_YEARS)
+        if (day - dt.date(2024, 1, 1)).days % rotation_days == 0
+    ]
+    assert boundaries, "the two years hold no period boundary: the test proves nothing"
+    assert renewals == len(boundaries)
 
 
 @given(day=dates, policy=policies())
@@ -109,6 +120,33 @@ def test_keepers_and_rfc3339_formats() -> None:
     window = SecretWindow(slot="b", start=dt.date(2025, 3, 26), end=dt.date(2025, 9, 22))
     assert window.keepers() == {"slot": "b", "start": "2025-03-26", "end": "2025-09-22"}
     assert rfc3339(window.end) == "2025-09-22T00:00:00Z"
+
+
+# Window 2025-03-26 .. 2025-09-22: valid from its start day up to, not including, its end day
+# (the password's endDate is midnight UTC at the start of the end day).
+BOUNDARY_WINDOW = SecretWindow(slot="b", start=dt.date(2025, 3, 26), end=dt.date(2025, 9, 22))
+
+
+@pytest.mark.parametrize(
+    ("day", "valid"),
+    [
+        (dt.date(2025, 3, 25), False),  # the day before the start
+        (dt.date(2025, 3, 26), True),  # the start day is included
+        (dt.date(2025, 6, 1), True),
+        (dt.date(2025, 9, 21), True),  # the last whole day
+        (dt.date(2025, 9, 22), False),  # the end day is excluded: it expires at its midnight
+        (dt.date(2025, 9, 23), False),
+    ],
+)
+def test_is_valid_on_includes_the_start_day_and_excludes_the_end_day(
+    day: dt.date, valid: bool
+) -> None:
+    assert BOUNDARY_WINDOW.is_valid_on(day) is valid
+
+
+def test_is_valid_on_a_one_day_window_is_exactly_that_day() -> None:
+    window = SecretWindow(slot="a", start=dt.date(2024, 2, 29), end=dt.date(2024, 3, 1))
+    assert [window.is_valid_on(d) for d in _days(dt.date(2024, 2, 28), 3)] == [False, True, False]
 
 
 def test_known_windows_for_the_default_policy() -> None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from fhir_apps.rules import entra
 from fhir_apps.rules import resources as rules
+from fhir_apps.safeio.text import shown
 
 if TYPE_CHECKING:
     from pulumi_policy import Policy
@@ -232,30 +233,48 @@ class _Resolved:
     properties: dict[str, Any]
 
 
+def _brief(value: Any) -> str:
+    """`value` as its repr, cut to fit a message line: a policy config comes from a file."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # an int past int_max_str_digits; a cycle
+        return "a value too large to show"
+    return shown(text, 80)
+
+
 def _check_property(name: str, key: str, schema: Mapping[str, Any], value: Any) -> None:
     where = f"{name}.{key}"
     if schema["type"] == "integer":
         if not isinstance(value, int) or isinstance(value, bool):
-            raise PolicyConfigError(f"{where}: must be an integer, got {value!r}")
+            raise PolicyConfigError(f"{where}: must be an integer, got {_brief(value)}")
         low, high = schema.get("minimum"), schema.get("maximum")
         if (low is not None and value < low) or (high is not None and value > high):
-            raise PolicyConfigError(f"{where}: must be between {low} and {high}, got {value}")
+            raise PolicyConfigError(
+                f"{where}: must be between {low} and {high}, got {_brief(value)}"
+            )
     elif schema["type"] == "array" and (
         not isinstance(value, list) or not all(isinstance(v, str) for v in value)
     ):
-        raise PolicyConfigError(f"{where}: must be a list of strings, got {value!r}")
+        raise PolicyConfigError(f"{where}: must be a list of strings, got {_brief(value)}")
 
 
 def resolve_config(config: Mapping[str, Any] | None = None) -> dict[str, _Resolved]:
-    """Every policy's level and properties: its defaults overlaid with `config` (checked)."""
+    """Every policy's level and properties: its defaults overlaid with `config` (checked).
+
+    Raises PolicyConfigError, one line naming the policy and property, for anything else: the
+    config may come from a file (`check --policy-config`).
+    """
+    if config is not None and not isinstance(config, Mapping):
+        raise PolicyConfigError(f"expected an object of policy names, got {_brief(config)}")
     config = dict(config or {})
     all_level = config.pop("all", None)
-    if all_level is not None and all_level not in LEVELS:
-        raise PolicyConfigError(f"all: must be one of {', '.join(LEVELS)}, got {all_level!r}")
-    unknown = sorted(set(config) - set(_BY_NAME))
+    if all_level is not None and not _is_level(all_level):
+        raise PolicyConfigError(f"all: must be one of {', '.join(LEVELS)}, got {_brief(all_level)}")
+    unknown = sorted(shown(str(name)) for name in set(config) - set(_BY_NAME))
     if unknown:
         raise PolicyConfigError(
-            f"unknown policy {', '.join(unknown)}; policies: {', '.join(sorted(_BY_NAME))}"
+            f"unknown policy {', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}; "
+            f"policies: {', '.join(sorted(_BY_NAME))}"
         )
     resolved = {}
     for policy in POLICIES:
@@ -265,13 +284,15 @@ def resolve_config(config: Mapping[str, Any] | None = None) -> dict[str, _Resolv
         if isinstance(given, str):
             given = {"enforcementLevel": given}
         if given is not None and not isinstance(given, Mapping):
-            raise PolicyConfigError(f"{policy.name}: must be a level or an object")
+            raise PolicyConfigError(
+                f"{policy.name}: must be a level or an object, got {_brief(given)}"
+            )
         for key, value in (given or {}).items():
             if key == "enforcementLevel":
-                if value not in LEVELS:
+                if not _is_level(value):
                     raise PolicyConfigError(
                         f"{policy.name}.enforcementLevel: must be one of {', '.join(LEVELS)}, "
-                        f"got {value!r}"
+                        f"got {_brief(value)}"
                     )
                 level = value
             elif key in policy.config_schema:
@@ -280,12 +301,17 @@ def resolve_config(config: Mapping[str, Any] | None = None) -> dict[str, _Resolv
             else:
                 allowed = ", ".join(["enforcementLevel", *policy.config_schema])
                 raise PolicyConfigError(
-                    f"{policy.name}.{key}: unknown property; allowed: {allowed}"
+                    f"{policy.name}.{shown(str(key))}: unknown property; allowed: {allowed}"
                 )
         resolved[policy.name] = _Resolved(
             "mandatory" if level == "remediate" else level, properties
         )
     return resolved
+
+
+def _is_level(value: Any) -> bool:
+    # `in` on the tuple compares with ==, so a list or a dict from the file is simply not one.
+    return isinstance(value, str) and value in LEVELS
 
 
 @dataclass(frozen=True, order=True)

@@ -28,10 +28,26 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final, Literal
 
-__all__ = ["EPOCH", "SLOTS", "SecretWindow", "current_slot", "rfc3339", "secret_windows"]
+__all__ = [
+    "EPOCH",
+    "FIRST_DAY",
+    "LAST_DAY",
+    "SLOTS",
+    "SecretWindow",
+    "current_slot",
+    "rfc3339",
+    "secret_windows",
+]
 
 # Fixed for ever: moving it would shift every window and rotate every secret at once.
 EPOCH: Final = dt.date(2024, 1, 1)
+
+# The days secrets can be computed from. Windows reach up to 2 * 730 days either side of the
+# day, and `date` ends at 0001-01-01 and 9999-12-31 (OverflowError beyond); these bounds keep
+# every date computed from the day far inside that, and still cover any day a render or a
+# deployment is made or pinned to (`--today`, `fhir-apps:today`).
+FIRST_DAY: Final = dt.date(2000, 1, 1)
+LAST_DAY: Final = dt.date(9000, 12, 31)
 
 SlotName = Literal["a", "b"]
 SLOTS: Final[tuple[SlotName, SlotName]] = ("a", "b")
@@ -65,8 +81,19 @@ def secret_windows(
     """The windows of slots a and b on `today`, for rotation every `rotation_days` days.
 
     Raises ValueError when two periods exceed `max_lifetime_days` (the config checks this
-    first, with the file and key; this guard keeps the function safe on its own).
+    first, with the file and key; this guard keeps the function safe on its own), and
+    StackError (a ValueError, which the program reports without a traceback) when `today` is
+    outside FIRST_DAY..LAST_DAY.
     """
+    if not FIRST_DAY <= today <= LAST_DAY:
+        # Imported here: the rest of this module needs nothing beyond the standard library.
+        from fhir_apps.spec.errors import StackError
+
+        raise StackError(
+            f"fhir-apps:today: {today.isoformat()} is outside the days secret rotation "
+            f"supports, {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}; pin a day in that "
+            "range"
+        )
     if rotation_days < 1:
         raise ValueError(f"rotation_days must be at least 1, got {rotation_days}")
     if 2 * rotation_days > max_lifetime_days:

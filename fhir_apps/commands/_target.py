@@ -6,7 +6,10 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-__all__ = ["add_target_arguments", "iso_date", "resolve_environment"]
+from fhir_apps.rotation import FIRST_DAY, LAST_DAY
+from fhir_apps.safeio.text import shown
+
+__all__ = ["add_target_arguments", "config_dir_problem", "iso_date", "resolve_environment"]
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,9 +38,33 @@ def resolve_environment(parser: argparse.ArgumentParser, args: argparse.Namespac
     parser.error("give --environment ENV (or --stack STACK, whose Pulumi.STACK.yaml names it)")
 
 
+def config_dir_problem(config_dir: str | Path) -> str | None:
+    """The line to print when `--config-dir` names something that is not a directory.
+
+    A missing directory is left to the loader, which says so; a file given here would
+    otherwise be reported as missing too, which sends the reader looking in the wrong place.
+    """
+    path = Path(config_dir)
+    if path.exists() and not path.is_dir():
+        return f"{shown(str(path), 400)}: --config-dir must be a directory, but this is a file"
+    return None
+
+
 def iso_date(text: str) -> date:
-    """An argparse type for `--today YYYY-MM-DD`."""
+    """An argparse type for `--today YYYY-MM-DD`, within the days rotation supports.
+
+    Beyond them the date arithmetic of secret rotation and of the policies would overflow
+    (`date` stops at 9999-12-31), so a day outside is a usage error (exit 2), not a crash.
+    """
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a date as YYYY-MM-DD, got '{shown(text, 40)}'"
+        ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise argparse.ArgumentTypeError(
+            f"{day.isoformat()} is outside the supported days, {FIRST_DAY.isoformat()} to "
+            f"{LAST_DAY.isoformat()}"
+        )
+    return day

@@ -61,7 +61,7 @@ def parse_json(text: str, where: str, *, max_depth: int = MAX_DEPTH, what: str =
     except RecursionError:
         raise JsonFileError(f"{where}: not {what}: nested too deeply") from None
     except ValueError as exc:
-        raise JsonFileError(f"{where}: not {what}: {shown(exc)}") from None
+        raise JsonFileError(f"{where}: not {what}: {shown(str(exc))}") from None
     if depth(data) > max_depth:
         raise JsonFileError(
             f"{where}: nested more than {max_depth} levels deep; this is not {what}"

@@ -450,8 +450,8 @@ def test_missing_certificate_file(tree):
     with pytest.raises(ConfigError) as excinfo:
         load_spec(config, environment="dev")
     assert problems(excinfo) == [
-        "config/environments/dev.yaml: clients.exporter.credential.certificateFile: certificate "
-        "file config/certs/exporter.pem does not exist; paths are relative to the config "
+        "config/environments/dev.yaml: clients.exporter.credential.certificateFile: "
+        "config/certs/exporter.pem: does not exist; paths are relative to the config "
         "directory (config)"
     ]
 
@@ -468,7 +468,7 @@ def test_certificate_with_private_key_is_rejected(tree):
         load_spec(config, environment="dev")
     assert problems(excinfo) == [
         "config/environments/dev.yaml: clients.exporter.credential.certificateFile: "
-        "config/certs/exporter.pem contains a private key; commit only the public certificate "
+        "config/certs/exporter.pem: contains a private key; commit only the public certificate "
         "(-----BEGIN CERTIFICATE-----) and keep the private key out of the repository"
     ]
 
@@ -481,7 +481,7 @@ def test_certificate_file_must_hold_a_certificate(tree):
         load_spec(config, environment="dev")
     assert problems(excinfo) == [
         "config/environments/dev.yaml: clients.exporter.credential.certificateFile: "
-        "config/certs/exporter.pem holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+        "config/certs/exporter.pem: holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
     ]
 
 

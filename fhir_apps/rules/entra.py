@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from fhir_apps.fhir_constants import FHIR_RBAC_ROLES
+from fhir_apps.safeio.text import first_unsafe, shown
 
 MAX_REDIRECT_URIS: Final = 256
 MAX_REDIRECT_URI_LENGTH: Final = 256
@@ -32,8 +33,22 @@ NATIVE_CLIENT_REDIRECT_URI: Final = "https://login.microsoftonline.com/common/oa
 ALLOWED_MEMBER_TYPES: Final = ("Application", "User")
 # Redirect URI platforms: Entra's `web`, `spa` and `publicClient` (mobile and desktop apps).
 PLATFORMS: Final = ("web", "spa", "publicClient", "mobile", "desktop")
+# Entra's limit on an application's displayName.
+MAX_DISPLAY_NAME_LENGTH: Final = 256
+NIL_GUID: Final = "00000000-0000-0000-0000-000000000000"
+# The Application ID URI forms Entra accepts for a new identifier URI under the default app
+# management policy (identifierUriRestriction `uriAdditionWithoutUniqueTenantIdentifier`):
+# https://learn.microsoft.com/en-us/entra/identity-platform/identifier-uri-restrictions
+IDENTIFIER_URI_DOCS: Final = (
+    "https://learn.microsoft.com/en-us/entra/identity-platform/identifier-uri-restrictions"
+)
 
+# Every pattern here is applied with fullmatch: `$` also matches before a trailing newline, so
+# `re.match("...$", "name\n")` would let a line break through.
 _CUSTOM_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# One DNS label of a domain name (ASCII: an internationalized name is written in punycode).
+_DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.IGNORECASE)
 _UNSAFE_SCHEMES: Final = frozenset({"javascript", "data", "file", "vbscript", "about", "blob"})
 _AHDS_URL = re.compile(
     r"^https://([a-z0-9]{3,24})-([a-z0-9]{3,24})\.fhir\.azurehealthcareapis\.com/?$"
@@ -79,7 +94,9 @@ _API_FOR_FHIR_ID = re.compile(
 
 __all__ = [
     "ALLOWED_MEMBER_TYPES",
+    "IDENTIFIER_URI_DOCS",
     "LOOPBACK_HOSTS",
+    "MAX_DISPLAY_NAME_LENGTH",
     "MAX_FEDERATED_CREDENTIALS",
     "MAX_PERMISSION_VALUE_LENGTH",
     "MAX_REDIRECT_URIS",
@@ -89,6 +106,7 @@ __all__ = [
     "MAX_TAG_NAME_LENGTH",
     "MAX_TAG_VALUE_LENGTH",
     "NATIVE_CLIENT_REDIRECT_URI",
+    "NIL_GUID",
     "PLATFORMS",
     "REDIRECT_URI_FORBIDDEN_CHARS",
     "SECRET_SLOTS_LIFETIME_FACTOR",
@@ -98,11 +116,13 @@ __all__ = [
     "ahds_service_url",
     "ahds_url_problem",
     "allowed_member_types_problem",
+    "api_identifier_uri_problem",
     "app_role_text_problem",
     "assignable_problem",
     "azure_api_for_fhir_url_problem",
     "case_insensitive_duplicates",
     "cors_origin_problem",
+    "display_name_problem",
     "duplicate_indices",
     "federated_audiences_problem",
     "federated_count_problem",
@@ -116,6 +136,7 @@ __all__ = [
     "location_problem",
     "object_id_problem",
     "permission_value_problems",
+    "punycode",
     "redirect_uri_count_problem",
     "redirect_uri_problems",
     "resource_group_name_problem",
@@ -126,6 +147,8 @@ __all__ = [
     "smart_audience",
     "storage_account_name_problem",
     "tag_problems",
+    "unsafe_text_problem",
+    "verified_domain_problem",
 ]
 
 
@@ -143,6 +166,97 @@ def is_loopback_http(uri: str) -> bool:
     return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
 
 
+def unsafe_text_problem(text: str) -> str | None:
+    """A line break, control or bidi character (safeio.text's one definition) in `text`.
+
+    They hide or reorder what a reviewer reads in the YAML, the portal and consent prompts.
+    """
+    code = first_unsafe(text)
+    if code is None:
+        return None
+    return (
+        f"must not contain {code} (a line-break, control or bidi character): it hides or "
+        "reorders what a reviewer reads; remove it"
+    )
+
+
+def punycode(host: str) -> str | None:
+    """The ASCII (punycode, `xn--`) form of an internationalized host, or None if it has none."""
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+
+
+def _not_ascii_problem(host: str) -> str | None:
+    """A host written in Unicode: it can look like another host (a homograph), and Entra and
+    the token's audience compare the ASCII form, so the config says that form."""
+    if host.isascii():
+        return None
+    ascii_form = punycode(host)
+    fix = f"write {ascii_form}" if ascii_form else "write its punycode (xn--) form"
+    return f"'{shown(host)}' is not ASCII; {fix}"
+
+
+def _url_problems(uri: str) -> list[str]:
+    """What hides a URL's real target: unsafe characters, a backslash, user information, a
+    Unicode host. Nothing of the user information is echoed (it may hold a password)."""
+    problem = unsafe_text_problem(uri)
+    if problem:
+        return [problem]
+    problems: list[str] = []
+    if "\\" in uri:
+        problems.append(
+            "must not contain a backslash: browsers read '\\' as '/', so the URL goes "
+            "somewhere else than it reads; use '/'"
+        )
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname
+    except ValueError:
+        return problems  # the caller reports a URI it cannot parse
+    if "@" in parts.netloc:
+        problems.append(
+            "must not contain user information (text and '@' before the host): the browser "
+            "goes to the host after the '@', not to the one the URL starts with; remove it"
+        )
+    elif host:
+        problem = _not_ascii_problem(host)
+        if problem:
+            problems.append(f"host {problem}")
+    return problems
+
+
+def display_name_problem(name: str) -> str | None:
+    """An application's display name: at most 256 characters, nothing unsafe."""
+    problem = unsafe_text_problem(name)
+    if problem:
+        return problem
+    if len(name) > MAX_DISPLAY_NAME_LENGTH:
+        return (
+            f"is {len(name)} characters long; Entra allows at most {MAX_DISPLAY_NAME_LENGTH} "
+            "in a display name"
+        )
+    return None
+
+
+def verified_domain_problem(domain: str) -> str | None:
+    """A verified domain of the tenant: a bare DNS name such as contoso.com."""
+    problem = unsafe_text_problem(domain)
+    if problem:
+        return problem
+    problem = _not_ascii_problem(domain)
+    if problem:
+        return problem
+    labels = domain.removesuffix(".").split(".")
+    if len(labels) < 2 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
+        return (
+            f"'{shown(domain)}' is not a domain name; write the bare domain, e.g. contoso.com "
+            "(no scheme, path, port or wildcard)"
+        )
+    return None
+
+
 def redirect_uri_problems(uri: str, platform: str = "web") -> list[str]:
     """What Entra (or OAuth) rejects in one redirect URI on `platform`.
 
@@ -153,7 +267,7 @@ def redirect_uri_problems(uri: str, platform: str = "web") -> list[str]:
     if platform not in PLATFORMS:
         raise ValueError(f"unknown platform {platform!r}; expected one of {_join(PLATFORMS)}")
     native = platform in ("publicClient", "mobile", "desktop")
-    problems: list[str] = []
+    problems = _url_problems(uri)
     if len(uri) > MAX_REDIRECT_URI_LENGTH:
         problems.append(
             f"is {len(uri)} characters long; Entra allows at most {MAX_REDIRECT_URI_LENGTH}"
@@ -166,7 +280,7 @@ def redirect_uri_problems(uri: str, platform: str = "web") -> list[str]:
             f"must not contain {' '.join(bad)}; Entra rejects the characters "
             f"{' '.join(REDIRECT_URI_FORBIDDEN_CHARS)} in redirect URIs"
         )
-    if any(c.isspace() for c in uri):
+    if any(c.isspace() and first_unsafe(c) is None for c in uri):  # unsafe ones: see above
         problems.append("must not contain spaces")
     if "#" in uri:
         problems.append("must not contain a fragment ('#')")
@@ -193,7 +307,7 @@ def redirect_uri_problems(uri: str, platform: str = "web") -> list[str]:
             problems.append(f"uses http; use {allowed}")
     elif not native:
         problems.append(f"uses scheme '{parts.scheme}'; use {allowed}")
-    elif not _CUSTOM_SCHEME.match(parts.scheme) or scheme in _UNSAFE_SCHEMES:
+    elif not _CUSTOM_SCHEME.fullmatch(parts.scheme) or scheme in _UNSAFE_SCHEMES:
         problems.append(f"uses scheme '{parts.scheme}', which is not allowed; use {allowed}")
     return problems
 
@@ -278,7 +392,7 @@ def assignable_problem(role: str, allowed: Sequence[str], principal_type: str) -
         return None
     holder = "a service principal" if needed == "Application" else f"a {principal_type.lower()}"
     return (
-        f"role '{role}' cannot be assigned to {holder}: its allowedMemberTypes "
+        f"role '{shown(role)}' cannot be assigned to {holder}: its allowedMemberTypes "
         f"(fhirServer.roleDetails.{role}) are {_join(sorted(set(allowed))) or 'none'}; add "
         f"{needed}"
     )
@@ -302,16 +416,20 @@ def roles_and_scopes_overlap(roles: Iterable[str], scopes: Iterable[str]) -> lis
 def identifier_uri_problem(
     uri: str, verified_domains: Sequence[str], tenant_id: str | None = None
 ) -> str | None:
-    """Entra's rule for a new identifier URI (since 2025), for apps with v1 access tokens.
+    """Entra's rule for a new https identifier URI (since 2025), for apps with v1 access tokens.
 
-    Allowed: `api://...`; `https://<tenant>.onmicrosoft.com/...`; https whose host is a verified
-    domain of the tenant or a subdomain of one. `tenant_id`, when given, is accepted in api://.
+    Allowed: `api://...` (its forms: `api_identifier_uri_problem`);
+    `https://<tenant>.onmicrosoft.com/...`; https whose host is a verified domain of the tenant or
+    a subdomain of one. Never allowed: what hides the URI's real target (`_url_problems`).
     """
-    del tenant_id  # api://<appId> and api://<tenantId>/... are both accepted as api://...
+    del tenant_id  # only the api:// forms involve it (api_identifier_uri_problem)
     allowed = (
         "https on a verified domain of the tenant (tenant.verifiedDomains), "
         "https://<tenant>.onmicrosoft.com/..., or api://..."
     )
+    hidden = _url_problems(uri)
+    if hidden:
+        return hidden[0]
     if uri.startswith("api://"):
         if len(uri) == len("api://"):
             return "api:// needs a value after it, e.g. api://<appId>"
@@ -328,11 +446,9 @@ def identifier_uri_problem(
         return f"must use https; use {allowed}"
     if not host:
         return "must name a host after https://"
-    if host.endswith(".onmicrosoft.com") and host.count(".") == 2:
+    if _initial_domain(host) or _under(host, verified_domains):
         return None
-    domains = [d.lower().strip(".") for d in verified_domains]
-    if any(host == d or host.endswith("." + d) for d in domains):
-        return None
+    domains = _domains(verified_domains)
     if not domains:
         return (
             f"host '{host}' is not under a verified domain: tenant.verifiedDomains is empty; "
@@ -342,6 +458,65 @@ def identifier_uri_problem(
     return (
         f"host '{host}' is not under a verified domain of the tenant ({_join(domains)}); "
         f"Entra only accepts {allowed}"
+    )
+
+
+def _domains(verified_domains: Sequence[str]) -> list[str]:
+    return [d.lower().strip(".") for d in verified_domains]
+
+
+def _under(host: str, verified_domains: Sequence[str]) -> bool:
+    """`host` is a verified domain or a subdomain of one."""
+    host = host.lower()
+    return any(host == d or host.endswith("." + d) for d in _domains(verified_domains) if d)
+
+
+def _initial_domain(host: str) -> bool:
+    """`<tenant>.onmicrosoft.com`, the initial domain every tenant has (which one is the
+    tenant's is not known offline)."""
+    host = host.lower()
+    return host.endswith(".onmicrosoft.com") and host.count(".") == 2
+
+
+def _is_guid(text: str) -> bool:
+    return _GUID.fullmatch(text) is not None
+
+
+def api_identifier_uri_problem(
+    uri: str, verified_domains: Sequence[str], tenant_id: str | None = None
+) -> str | None:
+    """The `api://` forms Entra accepts for a new identifier URI (None for any other URI).
+
+    Microsoft's identifier URI restrictions (IDENTIFIER_URI_DOCS) list, for api://:
+    `api://<appId>`, `api://<tenantId>/<appId>`, `api://<tenantId>/<string>`,
+    `api://<string>/<appId>` and `api://<string>.<verifiedDomain or initial domain>/<string>`; a
+    GUID right after api:// must be the app's or the tenant's id. Offline the appId of an app
+    this stack creates is unknown, so a GUID that is not `tenant_id` is taken to be the appId;
+    `api://<tenantId>` alone (no path) is in no form, and neither is `api://<name>` or
+    `api://<name>/<name>` without a GUID or a verified domain.
+    """
+    if not uri.startswith("api://"):
+        return None
+    first, _, path = uri.removeprefix("api://").partition("/")
+    tenant = tenant_id.lower() if tenant_id else None
+    if _is_guid(first):
+        if not path and first.lower() == tenant:
+            return (
+                "api://<tenant.id> alone is not a form Entra accepts for a new identifier URI; "
+                f"add a name, e.g. api://{first}/fhir (see {IDENTIFIER_URI_DOCS})"
+            )
+        return None
+    if _is_guid(path):
+        return None  # api://<string>/<appId>
+    if first and (_initial_domain(first) or _under(first, verified_domains)):
+        if path:
+            return None
+        return f"needs a path after the domain, e.g. api://{shown(first)}/fhir"
+    example = f"api://{tenant_id or '<tenant.id>'}/{shown(first) or 'fhir'}"
+    return (
+        "is not a form Entra accepts for a new identifier URI: use api://<tenant.id>/<name> "
+        f"(e.g. {example}), api://<appId>, api://<name>/<appId> or "
+        f"api://<verified domain>/<name> (see {IDENTIFIER_URI_DOCS})"
     )
 
 
@@ -357,7 +532,7 @@ def access_token_version_problem(version: int, identifier_uri: str) -> str | Non
 
 def ahds_url_problem(url: str) -> str | None:
     """An Azure Health Data Services FHIR service URL."""
-    if _AHDS_URL.match(url):
+    if _AHDS_URL.fullmatch(url):
         return None
     return (
         "must be the FHIR service URL https://<workspace>-<service>.fhir.azurehealthcareapis.com "
@@ -367,7 +542,7 @@ def ahds_url_problem(url: str) -> str | None:
 
 def azure_api_for_fhir_url_problem(url: str) -> str | None:
     """An Azure API for FHIR service URL."""
-    if _API_FOR_FHIR_URL.match(url):
+    if _API_FOR_FHIR_URL.fullmatch(url):
         return None
     return (
         "must be the Azure API for FHIR URL https://<name>.azurehealthcareapis.com "
@@ -379,7 +554,7 @@ def fhir_rbac_role_problem(name: str) -> str | None:
     """Roles on a managed FHIR service are Azure RBAC role names."""
     if name in FHIR_RBAC_ROLES:
         return None
-    return f"'{name}' is not a FHIR RBAC role; allowed: {_join(FHIR_RBAC_ROLES)}"
+    return f"'{shown(name)}' is not a FHIR RBAC role; allowed: {_join(FHIR_RBAC_ROLES)}"
 
 
 def secret_rotation_problem(rotation_days: int, max_lifetime_days: int) -> str | None:
@@ -409,6 +584,9 @@ def secret_lifetime_problem(lifetime_days: float, max_lifetime_days: int) -> str
 
 def federated_issuer_problem(issuer: str) -> str | None:
     """A federated credential's issuer is an https URL."""
+    hidden = _url_problems(issuer)
+    if hidden:
+        return hidden[0]
     try:
         parts = urlsplit(issuer)
     except ValueError:
@@ -451,20 +629,43 @@ def federated_audiences_problem(audiences: Sequence[str]) -> str | None:
 
 
 def object_id_problem(value: str) -> str | None:
-    """Owners and principals are Entra object ids (GUIDs)."""
+    """Owners and principals are Entra object ids (GUIDs), never the nil GUID."""
     try:
-        UUID(value)
+        parsed = UUID(value)
     except (ValueError, TypeError, AttributeError):
         return (
-            f"'{value}' is not an object id; use the GUID of a user or service principal, "
+            f"'{shown(value)}' is not an object id; use the GUID of a user or service principal, "
             "e.g. 00000000-0000-0000-0000-000000000000"
+        )
+    if parsed.int == 0:
+        return (
+            f"{NIL_GUID} is the nil GUID, a placeholder that names no user, group or service "
+            "principal; use the object id of the one meant"
+        )
+    return None
+
+
+def _arm_id_problem(value: str) -> str | None:
+    """What makes an ARM id name another resource than it reads: unsafe characters, and empty,
+    '.' or '..' segments (a URL path resolves them: .../rg/../other/... is another group)."""
+    problem = unsafe_text_problem(value)
+    if problem:
+        return problem
+    segments = value.split("/")[1:]
+    if value.startswith("/") and any(s in ("", ".", "..") for s in segments):
+        return (
+            "must not have empty, '.' or '..' segments (a '//', a trailing '/', '/./' or "
+            "'/../'): they make the id name another resource than it reads"
         )
     return None
 
 
 def key_vault_id_problem(value: str) -> str | None:
     """The ARM id of a Key Vault."""
-    if _KEY_VAULT_ID.match(value):
+    problem = _arm_id_problem(value)
+    if problem:
+        return problem
+    if _KEY_VAULT_ID.fullmatch(value):
         return None
     return (
         "must be a Key Vault resource id: /subscriptions/<guid>/resourceGroups/<group>"
@@ -474,14 +675,17 @@ def key_vault_id_problem(value: str) -> str | None:
 
 def resource_id_problem(value: str, kind: str) -> str | None:
     """The ARM id of an existing managed FHIR service of `kind` (ahds or azure-api-for-fhir)."""
+    problem = _arm_id_problem(value)
+    if problem:
+        return problem
     if kind == "ahds":
-        if _AHDS_FHIR_ID.match(value):
+        if _AHDS_FHIR_ID.fullmatch(value):
             return None
         return (
             "must be a FHIR service resource id: /subscriptions/<guid>/resourceGroups/<group>"
             "/providers/Microsoft.HealthcareApis/workspaces/<workspace>/fhirservices/<service>"
         )
-    if _API_FOR_FHIR_ID.match(value):
+    if _API_FOR_FHIR_ID.fullmatch(value):
         return None
     return (
         "must be an Azure API for FHIR resource id: /subscriptions/<guid>/resourceGroups/<group>"
@@ -510,54 +714,57 @@ def smart_audience(tenant_id: str, workspace: str, service: str) -> str:
 
 def ahds_name_problem(name: str, what: str) -> str | None:
     """An AHDS workspace or FHIR service name (`what` says which)."""
-    if _AHDS_NAME.match(name):
+    if _AHDS_NAME.fullmatch(name):
         return None
     return (
-        f"'{name}' is not a valid {what} name: Azure allows 3-24 lowercase letters and digits "
-        f"(no '-': the URL is https://<workspace>-<service>.fhir.azurehealthcareapis.com)"
+        f"'{shown(name)}' is not a valid {what} name: Azure allows 3-24 lowercase letters and "
+        f"digits (no '-': the URL is https://<workspace>-<service>.fhir.azurehealthcareapis.com)"
     )
 
 
 def resource_group_name_problem(name: str) -> str | None:
     """An Azure resource group name."""
-    if _RESOURCE_GROUP.match(name) and not name.endswith("."):
+    if _RESOURCE_GROUP.fullmatch(name) and not name.endswith("."):
         return None
     return (
-        f"'{name}' is not a valid resource group name: 1-90 letters, digits, '.', '_', '-', "
+        f"'{shown(name)}' is not a valid resource group name: 1-90 letters, digits, '.', '_', '-', "
         "'(' and ')', not ending with '.'"
     )
 
 
 def location_problem(location: str) -> str | None:
     """An Azure location, e.g. westeurope."""
-    if _LOCATION.match(location):
+    if _LOCATION.fullmatch(location):
         return None
-    return f"'{location}' is not an Azure location; use its name, e.g. westeurope or eastus2"
+    return f"'{shown(location)}' is not an Azure location; use its name, e.g. westeurope or eastus2"
 
 
 def storage_account_name_problem(name: str) -> str | None:
     """An Azure storage account name (the FHIR service's export destination)."""
-    if _STORAGE_ACCOUNT.match(name):
+    if _STORAGE_ACCOUNT.fullmatch(name):
         return None
-    return f"'{name}' is not a valid storage account name: 3-24 lowercase letters and digits"
+    return f"'{shown(name)}' is not a valid storage account name: 3-24 lowercase letters and digits"
 
 
 def cors_origin_problem(origin: str) -> str | None:
     """A CORS origin the FHIR service allows: `https://host[:port]`, or http on localhost."""
     allowed = "an origin such as https://app.contoso.com (https, no path), or http://localhost:3000"
+    hidden = _url_problems(origin)
+    if hidden:
+        return hidden[0]  # before any echo: user information may hold a password
     if origin == "*":
         return f"'*' lets every web site call the FHIR service with a user's token; list {allowed}"
     try:
         parts = urlsplit(origin)
         parts.port  # noqa: B018
     except ValueError:
-        return f"'{origin}' is not a valid origin; use {allowed}"
+        return f"'{shown(origin)}' is not a valid origin; use {allowed}"
     if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
         pass
     elif parts.scheme != "https" or not parts.hostname:
-        return f"'{origin}' is not an https origin; use {allowed}"
+        return f"'{shown(origin)}' is not an https origin; use {allowed}"
     if parts.path or parts.query or parts.fragment or "*" in origin or parts.username:
-        return f"'{origin}' is not a bare origin (scheme, host, port); use {allowed}"
+        return f"'{shown(origin)}' is not a bare origin (scheme, host, port); use {allowed}"
     return None
 
 
@@ -585,6 +792,8 @@ def tag_problems(tags: dict[str, str]) -> list[tuple[str | None, str]]:
 
 def key_vault_secret_name_problem(name: str) -> str | None:
     """A Key Vault secret name."""
-    if _KEY_VAULT_SECRET_NAME.match(name):
+    if _KEY_VAULT_SECRET_NAME.fullmatch(name):
         return None
-    return f"the Key Vault secret name '{name}' is not allowed: 1-127 letters, digits and '-'"
+    return (
+        f"the Key Vault secret name '{shown(name)}' is not allowed: 1-127 letters, digits and '-'"
+    )

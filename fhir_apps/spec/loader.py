@@ -10,12 +10,12 @@ that set the value (`<file>: <path.to.key>: <message>`).
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import difflib
 import re
 import types
 import typing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +23,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
+from fhir_apps.certificates import (
+    CertificateFileError,
+    PublicCertificate,
+    certificate_path,
+    read_public_certificate,
+)
+from fhir_apps.safeio.text import first_unsafe, shown
 from fhir_apps.spec.errors import ConfigError, Problem
 from fhir_apps.spec.model import Spec
 from fhir_apps.spec.semantics import spec_problems, spec_warnings
@@ -30,73 +37,181 @@ from fhir_apps.spec.yamlio import Layer, Path_, format_path, read_layer
 
 __all__ = [
     "DEPRECATION_AZURE_API_FOR_FHIR",
+    "LoadedStack",
+    "is_valid_name",
     "load_spec",
     "load_spec_with_warnings",
+    "load_stack",
+    "project_name",
     "stack_environment",
+    "stack_setting",
 ]
 
 DEPRECATION_AZURE_API_FOR_FHIR = (
     "azure-api-for-fhir is retired on 2026-09-30 and takes no new deployments since 2025-04-01; "
     "plan the move to kind ahds (Azure Health Data Services)"
 )
-ENVIRONMENT_KEY = "fhir-apps:environment"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# The project name Pulumi.yaml ships with; a project made with `pulumi new --name` has another.
+SHIPPED_PROJECT = "fhir-apps"
+ENVIRONMENT_KEY = f"{SHIPPED_PROJECT}:environment"
+# Applied with fullmatch: `$` alone would also match before a trailing newline.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # Keys whose value is chosen at load time, never written in a layer.
 _RESERVED = {"environment": "--environment", "stack": "--stack"}
 _CERT_WARN_DAYS = 30
 
 
 def load_spec(
-    config_dir: Path | str = "config", environment: str | None = None, stack: str | None = None
+    config_dir: Path | str = "config",
+    environment: str | None = None,
+    stack: str | None = None,
+    *,
+    today: dt.date | None = None,
 ) -> Spec:
     """The validated spec for `environment` (and `stack`); raises `ConfigError` with every problem.
 
+    today: the day certificates are judged expired (or expiring) on; default: now.
     Warnings (e.g. the azure-api-for-fhir retirement) are dropped here; use
     `load_spec_with_warnings` to show them.
     """
     if environment is None:  # required; a default only so that it may follow config_dir
         raise TypeError("load_spec() missing required argument: 'environment'")
-    return load_spec_with_warnings(config_dir, environment, stack)[0]
+    return load_spec_with_warnings(config_dir, environment, stack, today=today)[0]
 
 
 def load_spec_with_warnings(
-    config_dir: Path | str = "config", environment: str | None = None, stack: str | None = None
+    config_dir: Path | str = "config",
+    environment: str | None = None,
+    stack: str | None = None,
+    *,
+    today: dt.date | None = None,
 ) -> tuple[Spec, tuple[str, ...]]:
     """Like `load_spec`, also returning warnings, each `<file>: <path>: <message>`."""
     if environment is None:  # required; a default only so that it may follow config_dir
         raise TypeError("load_spec_with_warnings() missing required argument: 'environment'")
-    return _Load(Path(config_dir), environment, stack).run()
+    loaded = load_stack(config_dir, environment, stack, today=today)
+    return loaded.spec, loaded.warnings
+
+
+@dataclass(frozen=True)
+class LoadedStack:
+    """One stack's spec and warnings, with the layers it was merged from.
+
+    layers: the files read, lowest first (base, environment, stack), as problems name them.
+    origins: key path -> index in `layers` of the layer that last set the value there.
+    """
+
+    spec: Spec
+    warnings: tuple[str, ...]
+    layers: tuple[str, ...]
+    origins: dict[Path_, int]
+
+    def origin(self, path: Path_) -> str:
+        """The file of the layer that set the value at `path` (or the map it sits in)."""
+        for end in range(len(path), -1, -1):
+            found = self.origins.get(tuple(path[:end]))
+            if found is not None:
+                return self.layers[found]
+        return self.layers[0]
+
+
+def load_stack(
+    config_dir: Path | str,
+    environment: str,
+    stack: str | None = None,
+    *,
+    today: dt.date | None = None,
+) -> LoadedStack:
+    """Load one stack like `load_spec_with_warnings`, keeping which layer set each value (for
+    the checks across stacks, which name the layer to fix). Raises `ConfigError`."""
+    return _Load(Path(config_dir), environment, stack, today).run_loaded()
+
+
+def is_valid_name(name: str) -> bool:
+    """True for a valid environment or stack name (the rule `--environment` is checked by)."""
+    return _NAME.fullmatch(name) is not None
+
+
+def _read_yaml_file(path: Path, what: str) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:
+        message = f"cannot read the {what}: {shown(str(exc), 400)}"
+        raise ConfigError([Problem(str(path), "", message)]) from None
+
+
+def project_name(project_dir: Path | str) -> str:
+    """The name in `<project_dir>/Pulumi.yaml`, which namespaces the project's settings
+    (`<name>:environment`); the shipped name when there is no project file."""
+    path = Path(project_dir) / "Pulumi.yaml"
+    if not path.is_file():
+        return SHIPPED_PROJECT
+    data = _read_yaml_file(path, "project file")
+    name = data.get("name") if isinstance(data, dict) else None
+    if not isinstance(name, str) or not name:
+        raise ConfigError([Problem(str(path), "name", "must be the project's name")])
+    return name
 
 
 def stack_environment(project_dir: Path | str, stack: str) -> str:
-    """The environment of a Pulumi stack: `fhir-apps:environment` in `Pulumi.<stack>.yaml`.
+    """The environment of a Pulumi stack: `<project>:environment` in `Pulumi.<stack>.yaml`
+    (`fhir-apps:environment` in this project; `<name>:environment` after `pulumi new --name`).
 
     Defaults to the stack name when the file or the key is absent.
     """
     path = Path(project_dir) / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         return stack
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:
-        raise ConfigError([Problem(str(path), "", f"cannot read the stack file: {exc}")]) from None
+    project = project_name(project_dir)
+    key = f"{project}:environment"
+    data = _read_yaml_file(path, "stack file")
     config = data.get("config") if isinstance(data, dict) else None
-    value = config.get(ENVIRONMENT_KEY) if isinstance(config, dict) else None
+    value = config.get(key) if isinstance(config, dict) else None
     if isinstance(value, dict):
         value = value.get("value")
+    if value is None and isinstance(config, dict) and config.get(ENVIRONMENT_KEY) is not None:
+        # A stack file copied from the template into a renamed project: its key is ignored by
+        # Pulumi's namespacing, so the stack would quietly deploy the wrong environment.
+        message = (
+            f"this project is named '{shown(project)}', so the key is {shown(key)}; "
+            f"rename it (pulumi config rm {ENVIRONMENT_KEY}; pulumi config set environment ...)"
+        )
+        raise ConfigError([Problem(str(path), f"config.{ENVIRONMENT_KEY}", message)])
     if value is None:
         return stack
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise ConfigError(
             [
                 Problem(
                     str(path),
-                    f"config.{ENVIRONMENT_KEY}",
+                    f"config.{shown(key)}",
                     "must be an environment name (letters, digits, '.', '-', '_')",
                 )
             ]
         )
     return value
+
+
+def stack_setting(project_dir: Path | str, stack: str, key: str) -> tuple[str, str] | None:
+    """`(<file>: config.<project>:<key>, value)` of a text setting in `Pulumi.<stack>.yaml`,
+    or None when the file, the key or a text value is absent (never raises for a bad file: the
+    callers only warn, and `pulumi` itself reports a file it cannot read)."""
+    path = Path(project_dir) / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        return None
+    try:
+        project = project_name(project_dir)
+        data = _read_yaml_file(path, "stack file")
+    except ConfigError:
+        return None
+    config = data.get("config") if isinstance(data, dict) else None
+    name = f"{project}:{key}"
+    value = config.get(name) if isinstance(config, dict) else None
+    if isinstance(value, dict):
+        value = value.get("value")
+    if not isinstance(value, str):
+        return None
+    return f"{shown(str(path), 400)}: config.{shown(name)}", value
 
 
 @dataclass
@@ -125,15 +240,29 @@ class _Merged:
 
 
 class _Load:
-    def __init__(self, config_dir: Path, environment: str, stack: str | None) -> None:
+    def __init__(
+        self, config_dir: Path, environment: str, stack: str | None, today: dt.date | None = None
+    ) -> None:
         self.config_dir = config_dir
         self.environment = environment
         self.stack = stack
+        self.today = today
         self.layers: list[Layer] = []
         self.problems: list[Problem] = []
         self.merged = _Merged()
         self.broken = False
         self._kept_assignments: list[int] = []
+        # Paths of values that are not plain YAML (reported once; pydantic's error is dropped).
+        self._foreign: list[Path_] = []
+
+    def run_loaded(self) -> LoadedStack:
+        spec, warnings = self.run()
+        return LoadedStack(
+            spec=spec,
+            warnings=warnings,
+            layers=tuple(layer.file for layer in self.layers),
+            origins={path: index for path, (index, _) in self.merged.origin.items()},
+        )
 
     def run(self) -> tuple[Spec, tuple[str, ...]]:
         self._read()
@@ -152,7 +281,8 @@ class _Load:
                     del clients[key]
         if "protected" not in data and self.environment == "prod":
             data["protected"] = True
-        warnings = self._certificates()
+        self._refuse_foreign(data)
+        warnings = self._stack_warnings() + self._certificates()
         for key in _RESERVED:
             data.pop(key, None)
         data["environment"] = self.environment
@@ -164,6 +294,16 @@ class _Load:
             warnings.insert(0, self._at(("fhirServer", "kind"), DEPRECATION_AZURE_API_FOR_FHIR))
         warnings += [self._at(path, message) for path, message in spec_warnings(spec)]
         return spec, tuple(warnings)
+
+    def _refuse_foreign(self, data: dict[str, Any]) -> None:
+        """Refuse what PyYAML's safe loader makes of tags and dates (bytes, dates, sets, pairs)
+        under every key, with one message: pydantic would coerce some (16 bytes make a GUID)
+        and word the rest by the field's type."""
+        for path, value in _foreign_values(data):
+            if path[0] in _RESERVED:
+                continue  # reported as a key that does not belong in YAML at all
+            self._foreign.append(path)
+            self._add(path, _foreign_message(value))
 
     def _validate(self, data: dict[str, Any]) -> Spec | None:
         """Validate; on structural errors only in some clients or assignments, leave those out
@@ -217,13 +357,13 @@ class _Load:
 
     def _read(self) -> None:
         for name, flag in ((self.environment, "--environment"), (self.stack, "--stack")):
-            if name is not None and not _NAME.match(name):
+            if name is not None and not _NAME.fullmatch(name):
                 self.problems.append(
                     Problem(
                         flag,
                         "",
-                        f"'{name}' is not a valid name; use letters, digits, '.', '-' and '_' "
-                        "(at most 64, starting with a letter or digit)",
+                        f"'{shown(name)}' is not a valid name; use letters, digits, '.', '-' "
+                        "and '_' (at most 64, starting with a letter or digit)",
                     )
                 )
         if self.problems:
@@ -265,6 +405,29 @@ class _Load:
             f"(files in {folder})"
         )
 
+    def _stack_warnings(self) -> list[str]:
+        """A `--stack` that names no stack file and no Pulumi stack is most likely a typo, which
+        would otherwise quietly check (or render) the environment without the stack's layer."""
+        stack = self.stack
+        if stack is None or (self.config_dir / "stacks" / f"{stack}.yaml").is_file():
+            return []
+        # Pulumi runs the program in the project directory, as `check` and `render` expect to
+        # be run; the config directory usually sits in it.
+        projects = list(dict.fromkeys([Path.cwd(), self.config_dir.resolve().parent]))
+        if any((project / f"Pulumi.{stack}.yaml").is_file() for project in projects):
+            return []
+        known = sorted(
+            {p.stem for p in (self.config_dir / "stacks").glob("*.yaml")}
+            | {p.name[7:-5] for project in projects for p in project.glob("Pulumi.*.yaml")}
+        )
+        close = difflib.get_close_matches(stack, known, n=1)
+        return [
+            f"--stack: '{stack}' names no stack: neither "
+            f"{self._display(f'stacks/{stack}.yaml')} nor Pulumi.{stack}.yaml exists, so only "
+            f"the environment's layers apply; known stacks: {', '.join(known) or 'none'}"
+            + (f"; did you mean '{close[0]}'?" if close else "")
+        ]
+
     def _certificates(self) -> list[str]:
         warnings: list[str] = []
         clients = self.merged.data.get("clients")
@@ -274,20 +437,59 @@ class _Load:
             if not isinstance(client, dict) or client.get("kind") == "public":
                 continue  # a public client's credential is an error of its own
             credential = client.get("credential")
-            if not isinstance(credential, dict) or credential.get("type") != "certificate":
+            if isinstance(credential, dict) and credential.get("type") == "certificate":
+                warnings += self._client_certificates(key, credential)
+        return warnings
+
+    def _client_certificates(self, key: str, credential: dict[str, Any]) -> list[str]:
+        """Read every certificate file of one client (the one reader `pulumi up` uses too),
+        replace each path with the resolved file, and judge them together: a certificate that
+        ends soon is a warning unless the client already has its successor."""
+        base: Path_ = ("clients", key, "credential")
+        entries: list[tuple[Path_, str]] = []
+        value = credential.get("certificateFile")
+        if isinstance(value, str) and value:  # else the model reports it by type and length
+            entries.append(((*base, "certificateFile"), value))
+        files = credential.get("certificateFiles")
+        if isinstance(files, list):
+            for index, item in enumerate(files):
+                if isinstance(item, str):
+                    entries.append(((*base, "certificateFiles", index), item))
+        read: list[tuple[Path_, str, PublicCertificate]] = []
+        for path, given in entries:
+            # Named as written (config/certs/x.pem), not as resolved, in every message.
+            shown_as = shown(self._display(given), 400)
+            try:
+                resolved = certificate_path(self.config_dir, given)
+                certificate = read_public_certificate(resolved)
+            except CertificateFileError as error:
+                self._add(path, f"{shown_as}: {error.reason}")
                 continue
-            value = credential.get("certificateFile")
-            if not isinstance(value, str):
+            _set(credential, path[3:], str(resolved))
+            read.append((path, shown_as, certificate))
+        return self._judge_certificates(read)
+
+    def _judge_certificates(self, read: list[tuple[Path_, str, PublicCertificate]]) -> list[str]:
+        warnings: list[str] = []
+        now = _moment(self.today)
+        latest_end = max((c.not_after for _, _, c in read), default=now)
+        seen: dict[str, str] = {}
+        for path, shown_as, certificate in read:
+            earlier = seen.get(certificate.sha256)
+            if earlier is not None:
+                # Both would be one credential (the key id is derived from the thumbprint).
+                self._add(
+                    path,
+                    f"{shown_as}: holds the same certificate as {earlier} (SHA-256 "
+                    f"{certificate.sha256[:16]}...); list each certificate once",
+                )
                 continue
-            path: Path_ = ("clients", key, "credential", "certificateFile")
-            resolved = self.config_dir / value
-            problem, warning = _check_certificate(resolved, self.config_dir)
+            seen[certificate.sha256] = shown_as
+            problem, notes = _certificate_notes(certificate, now, latest_end)
             if problem:
-                self._add(path, problem)
+                self._add(path, f"{shown_as}: {problem}")
                 continue
-            if warning:
-                warnings.append(self._at(path, warning))
-            credential["certificateFile"] = str(resolved.resolve())
+            warnings += [self._at(path, f"{shown_as}: {note}") for note in notes]
         return warnings
 
     # -- problems ----------------------------------------------------------------------------
@@ -303,11 +505,13 @@ class _Load:
         index, line = self._where(path)
         if layer is not None:
             index, line = layer, self.layers[layer].lines.get(path)
-        self.problems.append(Problem(self.layers[index].file, format_path(path), message, line))
+        self.problems.append(
+            Problem(self.layers[index].file, _key_path(path), _one_line(message), line)
+        )
 
     def _at(self, path: Path_, message: str) -> str:
         index, _ = self._where(path)
-        return f"{self.layers[index].file}: {format_path(path)}: {message}"
+        return f"{self.layers[index].file}: {_key_path(path)}: {_one_line(message)}"
 
     def _raise_if_problems(self) -> None:
         if not self.problems:
@@ -321,6 +525,8 @@ class _Load:
     def _pydantic(self, error: Any) -> None:
         loc = tuple(error["loc"])
         path, tp, parent = _walk(loc)
+        if any(path[: len(foreign)] == foreign for foreign in self._foreign):
+            return  # already reported as a value that is not plain YAML
         kind = error["type"]
         value = error.get("input")
         ctx = error.get("ctx") or {}
@@ -488,6 +694,11 @@ _KEY_HINTS = {
 
 
 def _unknown_key(key: str, parent: type[BaseModel] | None) -> str:
+    message = _unknown_key_message(key, parent)
+    return message.replace(f"'{key}'", f"'{shown(key)}'", 1)
+
+
+def _unknown_key_message(key: str, parent: type[BaseModel] | None) -> str:
     allowed = sorted(_aliases(parent)) if parent is not None else []
     if parent is Spec:
         allowed = [key for key in allowed if key not in _RESERVED]
@@ -509,12 +720,36 @@ def _show(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        return f"'{value}'"
+        return f"'{shown(value)}'"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list | tuple):
         return "a list"
-    return str(value)
+    if isinstance(value, bytes):
+        return "!!binary data"
+    return shown(str(value))
+
+
+# What YAML 1.1 (and pydantic's lax mode) read as booleans: quoted, they are text that a reader
+# takes for a flag.
+_FLAG_WORDS = {
+    **dict.fromkeys(("true", "yes", "y", "on", "1"), "true"),
+    **dict.fromkeys(("false", "no", "n", "off", "0"), "false"),
+}
+
+
+def _quoted_hint(kind: str, value: Any) -> str:
+    """`the string '30' ...; write 30 without quotes` for a quoted value that reads as meant."""
+    if kind == "bool" and isinstance(value, str) and value.strip().lower() in _FLAG_WORDS:
+        meant = _FLAG_WORDS[value.strip().lower()]
+        return f" (a string, in quotes); write {meant} without quotes if {meant} is meant"
+    if kind == "int" and isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return f" (a string, in quotes); write {int(value)} without quotes"
+    if kind == "int" and isinstance(value, float) and value.is_integer():
+        return f"; write {int(value)}"
+    if kind == "bool" and isinstance(value, int) and not isinstance(value, bool):
+        return " (a number)"
+    return ""
 
 
 def _message(kind: str, value: Any, ctx: dict[str, Any], tp: Any, msg: str, path: Path_) -> str:
@@ -528,9 +763,9 @@ def _message(kind: str, value: Any, ctx: dict[str, Any], tp: Any, msg: str, path
     if kind == "literal_error":
         return f"must be one of {choices or ctx.get('expected')}; got {got}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"must be a whole number; got {got}"
+        return f"must be a whole number; got {got}{_quoted_hint('int', value)}"
     if kind in ("bool_type", "bool_parsing"):
-        return f"must be true or false; got {got}"
+        return f"must be true or false; got {got}{_quoted_hint('bool', value)}"
     if kind == "string_type":
         return f"must be text; got {got}"
     if kind in ("uuid_type", "uuid_parsing", "uuid_version"):
@@ -555,45 +790,107 @@ def _message(kind: str, value: Any, ctx: dict[str, Any], tp: Any, msg: str, path
     return str(msg)
 
 
+# -- values that are not plain YAML -----------------------------------------------------------
+
+# What PyYAML's safe loader makes of plain scalars, mappings and sequences; anything else came
+# from a tag (`!!binary`, `!!set`, `!!omap`, `!!pairs`, `!!timestamp`) or an unquoted date.
+_PLAIN = (str, int, float, bool, type(None), dict, list)
+
+
+def _foreign_values(data: dict[str, Any]) -> list[tuple[Path_, Any]]:
+    """(key path, value) of every value in `data` that is not plain YAML, in document order."""
+    found: list[tuple[Path_, Any]] = []
+    stack: list[tuple[Path_, Any]] = [((), data)]
+    while stack:  # iterative: the layers were read within a depth budget, but stay safe
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            children: list[tuple[Path_, Any]] = [((*path, k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            children = [((*path, i), v) for i, v in enumerate(value)]
+        else:
+            if not isinstance(value, _PLAIN):
+                found.append((path, value))
+            continue
+        stack.extend(reversed(children))
+    return found
+
+
+def _foreign_message(value: Any) -> str:
+    plain = "fhir-apps reads plain YAML values only (text, numbers, true/false, lists, mappings)"
+    if isinstance(value, dt.date):  # also datetime
+        text = str(value)
+        return (
+            f"got the date {text}: YAML reads an unquoted date as a date, not as text; quote it "
+            f"('{text}')"
+        )
+    if isinstance(value, bytes):
+        return f"got !!binary data; {plain}: write the value itself, not its base64"
+    if isinstance(value, set | frozenset):
+        return f"got a !!set; {plain}: write a list"
+    if isinstance(value, tuple):
+        return f"got an !!omap or !!pairs entry; {plain}: write a mapping"
+    return f"got a YAML {type(value).__name__}; {plain}"
+
+
+# -- showing keys and messages -----------------------------------------------------------------
+
+_MAX_PATH_SHOWN = 300
+_MAX_MESSAGE_SHOWN = 2000
+
+
+def _one_line(text: str, limit: int = _MAX_MESSAGE_SHOWN) -> str:
+    """`text` as it is when it is one safe line of reasonable length, else escaped and bounded:
+    a key or value echoed from a layer must not break or reorder the line a problem prints as."""
+    if first_unsafe(text) is None and len(text) <= limit:
+        return text
+    return shown(text, limit)
+
+
+def _key_path(path: Path_) -> str:
+    return _one_line(format_path(path), _MAX_PATH_SHOWN)
+
+
 # -- certificates ----------------------------------------------------------------------------
 
 
-def _check_certificate(path: Path, config_dir: Path) -> tuple[str | None, str | None]:
-    """(problem, warning) for a certificate file that must hold only public certificates."""
-    try:
-        exists = path.is_file()
-    except (OSError, ValueError):
-        exists = False
-    if not exists:
-        return (
-            f"certificate file {path} does not exist; paths are relative to the config "
-            f"directory ({config_dir})",
-            None,
-        )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, ValueError):
-        return f"cannot read {path} as a PEM text file (-----BEGIN CERTIFICATE-----)", None
-    if "PRIVATE KEY" in text:
-        return (
-            f"{path} contains a private key; commit only the public certificate "
-            "(-----BEGIN CERTIFICATE-----) and keep the private key out of the repository",
-            None,
-        )
-    if "-----BEGIN CERTIFICATE-----" not in text:
-        return f"{path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)", None
-    try:
-        from cryptography import x509
-    except ImportError:  # pragma: no cover - structure checked above is enough without it
-        return None, None
-    try:
-        certificates = x509.load_pem_x509_certificates(text.encode())
-    except ValueError as exc:
-        return f"{path} holds a PEM block that is not a valid certificate: {exc}", None
-    now = datetime.now(UTC)
-    ends = min(c.not_valid_after_utc for c in certificates)
+def _moment(today: dt.date | None) -> dt.datetime:
+    """The moment certificates are judged at: the start of `today` (UTC), or now."""
+    if today is None:
+        return dt.datetime.now(dt.UTC)
+    return dt.datetime.combine(today, dt.time.min, tzinfo=dt.UTC)
+
+
+def _certificate_notes(
+    certificate: PublicCertificate, now: dt.datetime, latest_end: dt.datetime
+) -> tuple[str | None, list[str]]:
+    """(problem, warnings) about a readable certificate at `now`: expired is a problem;
+    expiring within 30 days, and what the parser tolerated (e.g. a negative serial number), are
+    warnings. latest_end: when the client's last certificate ends; later than this one's end
+    means its successor is already configured, which the warning says instead of "renew"."""
+    ends = certificate.not_after
     if ends <= now:
-        return f"the certificate in {path} expired on {ends:%Y-%m-%d}; replace it", None
+        return (
+            f"the certificate expired on {ends:%Y-%m-%d}; replace it (or, with a successor "
+            "under certificateFiles, remove this file)",
+            [],
+        )
+    notes = [f"{note} (reissue the certificate)" for note in certificate.warnings]
     if (ends - now).days < _CERT_WARN_DAYS:
-        return None, f"the certificate in {path} expires on {ends:%Y-%m-%d}; renew it soon"
-    return None, None
+        if latest_end > ends:
+            notes.insert(
+                0,
+                f"the certificate expires on {ends:%Y-%m-%d}; its successor is configured "
+                f"(valid until {latest_end:%Y-%m-%d}): remove this file once every app signs "
+                "in with the new certificate",
+            )
+        else:
+            notes.insert(0, f"the certificate expires on {ends:%Y-%m-%d}; renew it soon")
+    return None, notes
+
+
+def _set(data: dict[str, Any], path: Path_, value: Any) -> None:
+    """Set `data[path[0]][path[1]]... = value` (the path exists)."""
+    target: Any = data
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value

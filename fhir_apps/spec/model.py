@@ -10,11 +10,12 @@ YAML keys are camelCase (like Azure's own); Python attributes are snake_case.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from fhir_apps.rules.entra import ahds_service_url, smart_audience
 
@@ -58,6 +59,22 @@ class _Model(BaseModel):
     )
 
 
+# Strict scalars: no coercion. YAML already gives every plain scalar its type, so a value of
+# another type is a mistake whose coerced meaning is not what the author sees: the quoted
+# "no" would be False and "0" False, `rotationDays: true` would be 1 day and 30.0 would be 30,
+# and bytes from a `!!binary` tag would become a name.
+Text = Annotated[str, Strict()]
+Flag = Annotated[bool, Strict()]
+Whole = Annotated[int, Strict()]
+
+
+def _exactly_int(value: Any) -> Any:
+    """Strict for a Literal of numbers, which pydantic cannot make strict: true is not 1."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise PydanticCustomError("literal_error", "Input should be 1 or 2", {"expected": "1 or 2"})
+
+
 FhirServerKind = Literal["oss", "ahds", "azure-api-for-fhir"]
 ClientKind = Literal["confidential", "public", "service"]
 PrincipalType = Literal["User", "Group", "ServicePrincipal"]
@@ -67,7 +84,7 @@ class Tenant(_Model):
     """The Entra tenant. `id` is optional: without it the deploying principal's tenant is used."""
 
     id: UUID | None = None
-    verified_domains: tuple[str, ...] = Field(
+    verified_domains: tuple[Text, ...] = Field(
         default=(),
         description="Domains verified in the tenant; https identifier URIs must sit under one.",
     )
@@ -76,13 +93,20 @@ class Tenant(_Model):
 class Naming(_Model):
     """Display names are `<prefix>-<environment>-<key>` unless a client sets displayName."""
 
-    prefix: str = Field(default="fhir", min_length=1, max_length=40)
+    prefix: Text = Field(default="fhir", min_length=1, max_length=40)
 
 
 class Policy(_Model):
     """The tenant's credential policy. Entra's hard ceiling for a secret is 730 days (24 months)."""
 
-    max_secret_lifetime_days: int = Field(default=365, ge=1, le=730)
+    max_secret_lifetime_days: Whole = Field(default=365, ge=1, le=730)
+    secret_expiry_warning_days: Whole = Field(
+        default=14,
+        ge=0,
+        le=730,
+        description="check and render warn when a client's current secret ends within this "
+        "many days (0: never); `--warn-days` overrides it for one run.",
+    )
 
 
 class ImportIds(_Model):
@@ -96,18 +120,18 @@ class ImportIds(_Model):
     (the credential of each subject of a federated credential).
     """
 
-    application: str | None = None
-    service_principal: str | None = None
-    role_assignments: dict[str, str] = Field(default_factory=dict)
-    consent_grant: str | None = None
-    federated_credentials: dict[str, str] = Field(default_factory=dict)
+    application: Text | None = None
+    service_principal: Text | None = None
+    role_assignments: dict[Text, Text] = Field(default_factory=dict)
+    consent_grant: Text | None = None
+    federated_credentials: dict[Text, Text] = Field(default_factory=dict)
 
 
 class PinnedIds(_Model):
     """Role and scope ids pinned to existing values (adoption); others are uuid5-derived."""
 
-    roles: dict[str, UUID] = Field(default_factory=dict)
-    scopes: dict[str, UUID] = Field(default_factory=dict)
+    roles: dict[Text, UUID] = Field(default_factory=dict)
+    scopes: dict[Text, UUID] = Field(default_factory=dict)
 
 
 class ScopeDetails(_Model):
@@ -118,10 +142,10 @@ class ScopeDetails(_Model):
     """
 
     type: Literal["User", "Admin"] = "User"
-    admin_consent_display_name: str | None = None
-    admin_consent_description: str | None = None
-    user_consent_display_name: str | None = None
-    user_consent_description: str | None = None
+    admin_consent_display_name: Text | None = None
+    admin_consent_description: Text | None = None
+    user_consent_display_name: Text | None = None
+    user_consent_description: Text | None = None
 
 
 AllowedMemberType = Literal["Application", "User"]
@@ -134,62 +158,62 @@ class RoleDetails(_Model):
     service principals), users and groups (`User`), or both may be assigned the role.
     """
 
-    display_name: str | None = None
-    description: str | None = None
+    display_name: Text | None = None
+    description: Text | None = None
     allowed_member_types: tuple[AllowedMemberType, ...] = ("Application", "User")
 
 
 class FhirDeploy(_Model):
     """An Azure Health Data Services FHIR service that this stack deploys (kind `ahds` only)."""
 
-    resource_group: str
-    create_resource_group: bool = True
-    location: str
-    workspace: str
-    service: str
+    resource_group: Text
+    create_resource_group: Flag = True
+    location: Text
+    workspace: Text
+    service: Text
     fhir_version: Literal["R4", "Stu3"] = "R4"
-    cors_origins: tuple[str, ...] = ()
+    cors_origins: tuple[Text, ...] = ()
     identity: Literal["SystemAssigned", "None"] = "SystemAssigned"
-    export_storage_account: str | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
+    export_storage_account: Text | None = None
+    tags: dict[Text, Text] = Field(default_factory=dict)
 
 
 class AccessPolicies(_Model):
     """Object ids granted data-plane access on an Azure API for FHIR service (legacy)."""
 
-    object_ids: tuple[str, ...] = ()
+    object_ids: tuple[Text, ...] = ()
 
 
 class FhirServer(_Model):
     """The FHIR server whose tokens these registrations secure."""
 
     kind: FhirServerKind
-    url: str | None = Field(default=None, description="Identifier URI and token audience.")
-    display_name: str | None = None
-    app_roles: tuple[str, ...] = ()
-    scopes: tuple[str, ...] = ("user_impersonation",)
-    access_token_version: Literal[1, 2] = 1
+    url: Text | None = Field(default=None, description="Identifier URI and token audience.")
+    display_name: Text | None = None
+    app_roles: tuple[Text, ...] = ()
+    scopes: tuple[Text, ...] = ("user_impersonation",)
+    access_token_version: Annotated[Literal[1, 2], BeforeValidator(_exactly_int)] = 1
     ids: PinnedIds = Field(default_factory=PinnedIds)
-    scope_details: dict[str, ScopeDetails] = Field(
+    scope_details: dict[Text, ScopeDetails] = Field(
         default_factory=dict,
         description="Consent texts and type of scopes, by value; the rest get fhir-apps' own.",
     )
-    role_details: dict[str, RoleDetails] = Field(
+    role_details: dict[Text, RoleDetails] = Field(
         default_factory=dict,
         description="Texts and allowed member types of app roles, by value (oss only).",
     )
-    app_role_assignment_required: bool = Field(
+    app_role_assignment_required: Flag = Field(
         default=True,
         description="oss only: Entra issues tokens for the FHIR server only to principals "
         "holding one of its app roles.",
     )
-    owners: tuple[str, ...] = ()
+    owners: tuple[Text, ...] = ()
     import_ids: ImportIds = Field(default_factory=ImportIds)
-    resource_id: str | None = Field(
+    resource_id: Text | None = Field(
         default=None, description="ARM id of an existing managed FHIR service."
     )
     deploy: FhirDeploy | None = None
-    smart: bool = False
+    smart: Flag = False
     access_policies: AccessPolicies | None = None
 
     def audience(self) -> str | None:
@@ -213,29 +237,42 @@ class SecretCredential(_Model):
     """Two rotating client secrets (slots a and b); the current one is a secret stack output."""
 
     type: Literal["secret"]
-    rotation_days: int = Field(default=90, ge=1, le=730)
-    key_vault_id: str | None = None
+    rotation_days: Whole = Field(default=90, ge=1, le=730)
+    key_vault_id: Text | None = None
 
 
 class CertificateCredential(_Model):
-    """A certificate's public part, read from a PEM file relative to the config directory.
+    """Certificates' public parts, read from PEM files relative to the config directory.
 
-    In YAML the path is relative to the config directory; `load_spec` checks that the file holds
-    only public certificates and replaces the value with the file's absolute path.
+    `certificateFile` is one certificate; `certificateFiles` adds more, so that during a
+    rollover the old and the new certificate are both valid (each is its own credential, named
+    after its thumbprint). In YAML the paths are relative to the config directory; `load_spec`
+    checks each file (one client certificate: a chain file uploads its leaf) and replaces each
+    value with the file's absolute path.
     """
 
     type: Literal["certificate"]
-    certificate_file: str
+    certificate_file: Text | None = Field(default=None, min_length=1)
+    certificate_files: tuple[Text, ...] = Field(
+        default=(),
+        description="More certificate files (a rollover: add the new one here, remove the old "
+        "one once every app uses the new).",
+    )
+
+    def all_files(self) -> tuple[str, ...]:
+        """`certificateFile` first (when set), then `certificateFiles`, as written."""
+        first = (self.certificate_file,) if self.certificate_file is not None else ()
+        return (*first, *self.certificate_files)
 
 
 class FederatedCredential(_Model):
     """Workload identity federation (e.g. GitHub Actions OIDC): one credential per subject."""
 
     type: Literal["federated"]
-    issuer: str
-    subject: str | None = None
-    subjects: tuple[str, ...] = ()
-    audiences: tuple[str, ...] = ("api://AzureADTokenExchange",)
+    issuer: Text
+    subject: Text | None = None
+    subjects: tuple[Text, ...] = ()
+    audiences: tuple[Text, ...] = ("api://AzureADTokenExchange",)
 
     def all_subjects(self) -> tuple[str, ...]:
         """`subject` and `subjects` together, sorted and without repeats."""
@@ -252,9 +289,14 @@ Credential = Annotated[
 
 
 class _ClientBase(_Model):
-    enabled: bool = True
-    display_name: str | None = None
-    owners: tuple[str, ...] = ()
+    enabled: Flag = True
+    retire: Flag = Field(
+        default=False,
+        description="In a protected environment: lift the protection of this client's "
+        "registration for one release, so that the next one may remove it.",
+    )
+    display_name: Text | None = None
+    owners: tuple[Text, ...] = ()
     import_ids: ImportIds = Field(default_factory=ImportIds)
 
 
@@ -262,11 +304,11 @@ class ConfidentialClient(_ClientBase):
     """A web app: authorization-code flow with a credential; implicit grant stays off."""
 
     kind: Literal["confidential"]
-    redirect_uris: tuple[str, ...] = ()
-    logout_url: str | None = None
-    homepage_url: str | None = None
-    scopes: tuple[str, ...] = ()
-    admin_consent: bool = False
+    redirect_uris: tuple[Text, ...] = ()
+    logout_url: Text | None = None
+    homepage_url: Text | None = None
+    scopes: tuple[Text, ...] = ()
+    admin_consent: Flag = False
     credential: Credential | None = None
 
 
@@ -275,10 +317,10 @@ class PublicClient(_ClientBase):
 
     kind: Literal["public"]
     platform: Literal["spa", "mobile", "desktop"]
-    redirect_uris: tuple[str, ...] = ()
-    scopes: tuple[str, ...] = ()
-    admin_consent: bool = False
-    fallback_public_client: bool = False
+    redirect_uris: tuple[Text, ...] = ()
+    scopes: tuple[Text, ...] = ()
+    admin_consent: Flag = False
+    fallback_public_client: Flag = False
     # Present only so that a credential on a public client is reported with a clear message
     # (`semantics` rejects any value) instead of pydantic's generic "extra field" error.
     credential: Credential | None = None
@@ -288,11 +330,11 @@ class ServiceClient(_ClientBase):
     """A daemon: client-credentials flow, application permissions (roles) only."""
 
     kind: Literal["service"]
-    roles: tuple[str, ...] = ()
+    roles: tuple[Text, ...] = ()
     credential: Credential | None = None
     # As for PublicClient.credential: accepted structurally so the rule can name the remedy.
-    redirect_uris: tuple[str, ...] = ()
-    scopes: tuple[str, ...] = ()
+    redirect_uris: tuple[Text, ...] = ()
+    scopes: tuple[Text, ...] = ()
 
 
 Client = Annotated[
@@ -306,9 +348,14 @@ class Assignment(_Model):
 
     principal_id: UUID
     principal_type: PrincipalType
-    roles: tuple[str, ...]
-    description: str | None = None
-    import_ids: dict[str, str] = Field(
+    roles: tuple[Text, ...]
+    description: Text | None = None
+    retire: Flag = Field(
+        default=False,
+        description="In a protected environment: lift the protection of these role "
+        "assignments for one release, so that the next one may remove them.",
+    )
+    import_ids: dict[Text, Text] = Field(
         default_factory=dict,
         description="Import ids of existing app role assignments, by role (adoption).",
     )
@@ -317,21 +364,21 @@ class Assignment(_Model):
 class SecretStore(_Model):
     """Where client secrets are written for applications to read (an existing Key Vault)."""
 
-    key_vault_id: str | None = None
+    key_vault_id: Text | None = None
 
 
 class Spec(_Model):
     """One stack's desired state: the merged layers for an environment (and stack), validated."""
 
-    environment: str
-    stack: str
-    protected: bool = False
+    environment: Text
+    stack: Text
+    protected: Flag = False
     tenant: Tenant = Field(default_factory=Tenant)
     naming: Naming = Field(default_factory=Naming)
-    owners: tuple[str, ...] = ()
+    owners: tuple[Text, ...] = ()
     policy: Policy = Field(default_factory=Policy)
     fhir_server: FhirServer
-    clients: dict[str, Client] = Field(default_factory=dict)
+    clients: dict[Text, Client] = Field(default_factory=dict)
     assignments: tuple[Assignment, ...] = ()
     secret_store: SecretStore = Field(default_factory=SecretStore)
 
@@ -353,6 +400,16 @@ class Spec(_Model):
     def enabled_clients(self) -> dict[str, ConfidentialClient | PublicClient | ServiceClient]:
         """Clients not switched off with `enabled: false`, in key order (deterministic)."""
         return {key: c for key, c in sorted(self.clients.items()) if c.enabled}
+
+    def is_protected(self, client_key: str | None = None, *, retired: bool = False) -> bool:
+        """Whether a registration is `protect`ed: in a protected environment, unless retired.
+
+        client_key: a client, whose own `retire` counts; retired: the retire flag of whatever
+        else is asked about (an assignment).
+        """
+        if not self.protected or retired:
+            return False
+        return client_key is None or not self.clients[client_key].retire
 
     def display_name(self, key: str) -> str:
         """The display name of client `key`: its own, or `<prefix>-<environment>-<key>`."""

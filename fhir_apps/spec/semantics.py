@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from fhir_apps import rules
 from fhir_apps.arm import key_vault_secret_name
 from fhir_apps.fhir_constants import FHIR_RBAC_ROLES
+from fhir_apps.safeio.text import shown
 from fhir_apps.spec.model import (
     Assignment,
     CertificateCredential,
@@ -22,6 +24,7 @@ from fhir_apps.spec.model import (
     FederatedCredential,
     FhirServer,
     PublicClient,
+    ScopeDetails,
     SecretCredential,
     ServiceClient,
     Spec,
@@ -31,10 +34,13 @@ from fhir_apps.spec.yamlio import Path_, format_path
 __all__ = ["CLIENT_KEY_PATTERN", "spec_problems", "spec_warnings"]
 
 # Client keys name Pulumi resources and display names: keep them to URL- and name-safe characters.
-CLIENT_KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# Applied with fullmatch: `$` alone also matches before a trailing newline.
+CLIENT_KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 USER_IMPERSONATION = "user_impersonation"
 # The FHIR resource app's component is named `fhir-server` (components.stack.SERVER_NAME).
 RESERVED_CLIENT_KEYS = ("fhir-server",)
+# The FHIR RBAC role that runs $export, which writes to the service's export storage account.
+EXPORTER_ROLE = "FHIR Data Exporter"
 
 Found = list[tuple[Path_, str]]
 
@@ -47,22 +53,20 @@ def spec_problems(spec: Spec) -> Found:
     """Every cross-field problem in `spec`, in a stable order."""
     found: Found = []
     server = spec.fhir_server
+    _tenant(spec, found)
+    _naming(spec, found)
     _owners(spec.owners, ("owners",), found)
     _server(spec, server, found)
     defined_roles, defined_scopes = _defined(server)
     key_vault = spec.secret_store.key_vault_id
+    _client_keys(spec, found)
+    _display_names(spec, found)
     for key, client in sorted(spec.clients.items()):
         base: Path_ = ("clients", key)
-        if not CLIENT_KEY_PATTERN.match(key):
-            found.append(
-                (
-                    base,
-                    f"client key '{key}' may use only letters, digits, '-' and '_' (at most 64, "
-                    "starting with a letter or digit); it names resources and display names",
-                )
-            )
-        if key in RESERVED_CLIENT_KEYS:
-            found.append((base, f"client key '{key}' is reserved for the FHIR resource app"))
+        if client.display_name is not None:
+            problem = rules.display_name_problem(client.display_name)
+            if problem:
+                found.append(((*base, "displayName"), problem))
         _owners(client.owners, (*base, "owners"), found)
         if isinstance(client, ConfidentialClient):
             _confidential(client, base, found)
@@ -92,11 +96,17 @@ def spec_problems(spec: Spec) -> Found:
 def spec_warnings(spec: Spec) -> Found:
     """What a valid spec allows but likely does not mean, in a stable order.
 
+    `retire: true` (what it does, or that it does nothing outside a protected environment); for
+    a deployed AHDS service, a SPA origin missing from its CORS origins and an exporter without
+    an export storage account.
+
     A client that requests an `Admin` scope without `adminConsent`: no user can consent to such
     a scope, so every sign-in fails until an administrator grants it, which an administrator may
     do outside fhir-apps (the portal's "Grant admin consent"), hence a warning and not an error.
     """
     found: Found = []
+    _retired(spec, found)
+    _ahds_gaps(spec, found)
     admin_scopes = {
         value
         for value, details in spec.fhir_server.scope_details.items()
@@ -116,6 +126,157 @@ def spec_warnings(spec: Spec) -> Found:
                 )
             )
     return found
+
+
+def _retired(spec: Spec, found: Found) -> None:
+    """`retire: true` says, in review, that a protected registration is about to go."""
+    retired: list[Path_] = [("clients", key) for key, c in sorted(spec.clients.items()) if c.retire]
+    retired += [("assignments", i) for i, a in enumerate(spec.assignments) if a.retire]
+    for base in retired:
+        if spec.protected:
+            message = (
+                "unprotected for removal: this release lifts the protection of its "
+                "registration; remove it (or set enabled: false) in the next one, or unset "
+                "retire to keep it"
+            )
+        else:
+            message = (
+                "has no effect: the environment is not protected (protected: false), so "
+                "removing it needs no retire; unset it"
+            )
+        found.append(((*base, "retire"), message))
+
+
+def _ahds_gaps(spec: Spec, found: Found) -> None:
+    """What a deployed AHDS service is missing for the clients it serves: a browser origin of a
+    SPA that CORS does not allow, and an exporter without an export storage account."""
+    server = spec.fhir_server
+    deploy = server.deploy
+    if server.kind != "ahds" or deploy is None:
+        return  # without deploy the service's settings are not in this config
+    allowed = {_origin(origin) for origin in deploy.cors_origins}
+    for key, client in sorted(spec.clients.items()):
+        if isinstance(client, PublicClient) and client.platform == "spa":
+            for index, uri in enumerate(client.redirect_uris):
+                origin = _origin(uri)
+                if origin is not None and origin not in allowed:
+                    found.append(
+                        (
+                            ("clients", key, "redirectUris", index),
+                            f"the SPA's origin {origin} is not in fhirServer.deploy.corsOrigins, "
+                            "so the browser blocks its calls to the FHIR service; add it there",
+                        )
+                    )
+        if isinstance(client, ServiceClient) and deploy.export_storage_account is None:
+            for index, role in enumerate(client.roles):
+                if role == EXPORTER_ROLE:
+                    found.append(
+                        (
+                            ("clients", key, "roles", index),
+                            f"{EXPORTER_ROLE}: $export needs a storage account, and "
+                            "fhirServer.deploy.exportStorageAccount is not set; set it (and "
+                            "grant the service's identity Storage Blob Data Contributor on it)",
+                        )
+                    )
+
+
+def _origin(uri: str) -> str | None:
+    """`scheme://host[:port]` of an http(s) URI, lowercased, default ports left out."""
+    parsed = urlsplit(uri.strip())
+    if parsed.scheme.lower() not in ("http", "https") or not parsed.hostname:
+        return None
+    try:
+        port = parsed.port
+    except ValueError:
+        return None
+    scheme = parsed.scheme.lower()
+    default = 443 if scheme == "https" else 80
+    suffix = f":{port}" if port is not None and port != default else ""
+    return f"{scheme}://{parsed.hostname.lower()}{suffix}"
+
+
+def _tenant(spec: Spec, found: Found) -> None:
+    if spec.tenant.id is not None and spec.tenant.id.int == 0:
+        found.append(
+            (
+                ("tenant", "id"),
+                f"{rules.NIL_GUID} is the nil GUID, which names no tenant; use the tenant's "
+                "directory (tenant) id",
+            )
+        )
+    for index, domain in enumerate(spec.tenant.verified_domains):
+        problem = rules.verified_domain_problem(domain)
+        if problem:
+            found.append((("tenant", "verifiedDomains", index), problem))
+
+
+def _naming(spec: Spec, found: Found) -> None:
+    problem = rules.unsafe_text_problem(spec.naming.prefix)
+    if problem:
+        found.append((("naming", "prefix"), f"{problem}; it begins every derived display name"))
+
+
+def _client_keys(spec: Spec, found: Found) -> None:
+    """Client keys are safe names, none reserved, and unique also when case is ignored."""
+    for key in sorted(spec.clients):
+        base: Path_ = ("clients", key)
+        if not CLIENT_KEY_PATTERN.fullmatch(key):
+            found.append(
+                (
+                    base,
+                    f"client key '{shown(key)}' may use only letters, digits, '-' and '_' (at "
+                    "most 64, starting with a letter or digit); it names resources and display "
+                    "names",
+                )
+            )
+        if key in RESERVED_CLIENT_KEYS:
+            found.append((base, f"client key '{key}' is reserved for the FHIR resource app"))
+    keys = list(spec.clients)  # layer order: the key a later layer adds is the one reported
+    for index, earlier in rules.case_insensitive_duplicates(keys):
+        found.append(
+            (
+                ("clients", keys[index]),
+                f"client key '{shown(keys[index])}' differs from '{shown(earlier)}' only in "
+                "case; Key Vault secret names and display names ignore case, so the two would "
+                "collide; rename one",
+            )
+        )
+
+
+def _display_names(spec: Spec, found: Found) -> None:
+    """Display names (set, or derived from naming.prefix and the key) are unique in the stack,
+    ignoring case as Entra's preventDuplicateNames does."""
+    names: list[tuple[str, Path_, str, bool]] = []  # (owner, key path, name, set explicitly)
+    server = spec.fhir_server
+    if server.kind == "oss" or server.smart_app():  # the stack creates the resource app
+        explicit = server.display_name is not None
+        name = server.display_name or f"{spec.naming.prefix}-{spec.environment}-fhir-server"
+        path: Path_ = ("fhirServer", "displayName") if explicit else ("fhirServer",)
+        names.append(("fhirServer", path, name, explicit))
+    for key, client in spec.clients.items():  # layer order: a later client is the one reported
+        if key in RESERVED_CLIENT_KEYS:
+            continue  # reported as a reserved key; its name clashes for the same reason
+        explicit = client.display_name is not None
+        path = ("clients", key, "displayName") if explicit else ("clients", key)
+        names.append((format_path(("clients", key)), path, spec.display_name(key), explicit))
+    # A name set explicitly is the one to change: derived names are met first (stable sort).
+    names.sort(key=lambda entry: entry[3])
+    first: dict[str, tuple[str, bool]] = {}
+    for owner, path, name, explicit in names:
+        earlier, earlier_explicit = first.setdefault(name.casefold(), (owner, explicit))
+        if earlier == owner:
+            continue
+        if not explicit and not earlier_explicit and earlier != "fhirServer":
+            continue  # two derived client names: their keys differ only in case (_client_keys)
+        how = "" if explicit else " (derived from naming.prefix, the environment and the key)"
+        found.append(
+            (
+                path,
+                f"display name '{shown(name)}'{how} is also the display name of {earlier} "
+                "(ignoring case); every application of a stack needs its own: set a different "
+                "displayName",
+            )
+        )
 
 
 def _defined(server: FhirServer) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -154,6 +315,10 @@ def _owners(owners: Sequence[str], path: Path_, found: Found) -> None:
 
 def _server(spec: Spec, server: FhirServer, found: Found) -> None:
     base: Path_ = ("fhirServer",)
+    if server.display_name is not None:
+        problem = rules.display_name_problem(server.display_name)
+        if problem:
+            found.append(((*base, "displayName"), problem))
     _owners(server.owners, (*base, "owners"), found)
     _server_import_ids(server, base, found)
     managed = server.kind != "oss"
@@ -191,11 +356,12 @@ def _oss_server(spec: Spec, server: FhirServer, base: Path_, found: Found) -> No
             )
         )
     else:
-        problem = rules.identifier_uri_problem(
-            server.url,
-            spec.tenant.verified_domains,
-            str(spec.tenant.id) if spec.tenant.id else None,
-        )
+        tenant_id = str(spec.tenant.id) if spec.tenant.id else None
+        domains = spec.tenant.verified_domains
+        problem = rules.identifier_uri_problem(server.url, domains, tenant_id)
+        if problem is None and server.access_token_version == 1:
+            # Entra's default policy leaves apps with v2 tokens out of the api:// forms.
+            problem = rules.api_identifier_uri_problem(server.url, domains, tenant_id)
         if problem:
             found.append(((*base, "url"), problem))
         problem = rules.access_token_version_problem(server.access_token_version, server.url)
@@ -276,6 +442,7 @@ def _details(server: FhirServer, base: Path_, found: Found) -> None:
         )
     elif server.scope_details:
         for name in sorted(server.scope_details):
+            _consent_names(server.scope_details[name], (*base, "scopeDetails", name), found)
             if name not in server.scopes:
                 found.append(
                     (
@@ -311,6 +478,8 @@ def _details(server: FhirServer, base: Path_, found: Found) -> None:
             ("description", details.description),
         ):
             problem = rules.app_role_text_problem(text) if text is not None else None
+            if problem is None and text is not None and key == "displayName":
+                problem = rules.unsafe_text_problem(text)
             if problem:
                 found.append(((*path, key), problem))
         members = details.allowed_member_types
@@ -324,6 +493,18 @@ def _details(server: FhirServer, base: Path_, found: Found) -> None:
                     f"'{members[index]}' is listed twice; list it once",
                 )
             )
+
+
+def _consent_names(details: ScopeDetails, path: Path_, found: Found) -> None:
+    """The names a consent prompt shows for a scope: nothing that hides or reorders text.
+    (Descriptions may run over several lines, so only the one-line names are checked.)"""
+    for key, text in (
+        ("adminConsentDisplayName", details.admin_consent_display_name),
+        ("userConsentDisplayName", details.user_consent_display_name),
+    ):
+        problem = rules.unsafe_text_problem(text) if text is not None else None
+        if problem:
+            found.append(((*path, key), problem))
 
 
 def _managed_server(spec: Spec, server: FhirServer, base: Path_, found: Found) -> None:
@@ -444,7 +625,10 @@ def _deploy(server: FhirServer, base: Path_, found: Found) -> None:
             found.append(((*base, "corsOrigins", index), problem))
     for index in rules.duplicate_indices(deploy.cors_origins):
         found.append(
-            ((*base, "corsOrigins", index), f"'{deploy.cors_origins[index]}' is listed twice")
+            (
+                (*base, "corsOrigins", index),
+                f"'{shown(deploy.cors_origins[index])}' is listed twice",
+            )
         )
     for name, problem in rules.tag_problems(dict(deploy.tags)):
         found.append(((*base, "tags", name) if name is not None else (*base, "tags"), problem))
@@ -532,7 +716,7 @@ def _redirects(uris: Sequence[str], platform: str, path: Path_, found: Found) ->
         for problem in rules.redirect_uri_problems(uri, platform):
             found.append(((*path, index), problem))
     for index in rules.duplicate_indices(uris):
-        found.append(((*path, index), f"'{uris[index]}' is listed twice; list it once"))
+        found.append(((*path, index), f"'{shown(uris[index])}' is listed twice; list it once"))
     problem = rules.redirect_uri_count_problem(len(uris))
     if problem:
         found.append((path, problem))
@@ -634,6 +818,15 @@ def _credential(
             problem = rules.key_vault_id_problem(credential.key_vault_id)
             if problem:
                 found.append(((*path, "keyVaultId"), problem))
+    elif isinstance(credential, CertificateCredential):
+        if not credential.all_files():
+            found.append(
+                (
+                    (*path, "certificateFile"),
+                    "is required: name the PEM file of the client's certificate (e.g. "
+                    "certs/client.pem), or list several under certificateFiles",
+                )
+            )
     elif isinstance(credential, FederatedCredential):
         problem = rules.federated_issuer_problem(credential.issuer)
         if problem:
@@ -687,6 +880,9 @@ def _requested(
 def _assignment(
     assignment: Assignment, defined: Sequence[str], server: FhirServer, path: Path_, found: Found
 ) -> None:
+    problem = rules.object_id_problem(str(assignment.principal_id))
+    if problem:
+        found.append(((*path, "principalId"), problem))
     if not assignment.roles:
         found.append(((*path, "roles"), "needs at least one role"))
     _requested(assignment.roles, defined, server, (*path, "roles"), "role", found)

@@ -1,4 +1,4 @@
-"""`python -m fhir_apps <command>`: the offline tools (check, schema, render, adopt).
+"""`python -m fhir_apps <command>` (installed: `fhir-apps`): check, schema, render, adopt, init.
 
 Each command lives in `fhir_apps/commands/<name>.py` with `HELP`, `add_arguments(parser)` and
 `run(args) -> int`. They are imported only when chosen, so `check` never pays for the Pulumi SDK.
@@ -23,14 +23,24 @@ COMMANDS: dict[str, str] = {
     "schema": "fhir_apps.commands.schema",
     "render": "fhir_apps.commands.render",
     "adopt": "fhir_apps.commands.adopt",
+    "init": "fhir_apps.commands.init",
     "secrets": "fhir_apps.commands.secrets",
+    "verify": "fhir_apps.commands.verify",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m fhir_apps",
+        # The installed command (`pip install .`) is `fhir-apps`; from a checkout, the module.
+        prog="fhir-apps" if Path(sys.argv[0]).name == "fhir-apps" else "python -m fhir_apps",
         description="Offline tools for the Entra ID app registrations that secure a FHIR server.",
+    )
+    parser.add_argument(
+        "--project-dir",
+        "-C",
+        metavar="DIR",
+        help="run as if started in DIR, the Pulumi project (Pulumi.yaml, __main__.py, config/); "
+        "relative paths are then relative to DIR, as with `git -C`",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in COMMANDS.items():
@@ -46,8 +56,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _enter_project(project_dir: str) -> str | None:
+    """Change to `--project-dir`; the line to print when it is not a directory."""
+    from fhir_apps.safeio.text import shown
+
+    try:
+        os.chdir(project_dir)
+    except OSError as exc:
+        return f"--project-dir: {shown(project_dir, 400)}: {exc.strerror or 'not a directory'}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.project_dir is None:
+        return _run(args)
+    start = os.getcwd()
+    problem = _enter_project(args.project_dir)
+    if problem:
+        print(f"{args.command}: {problem}", file=sys.stderr)
+        return 2
+    try:
+        return _run(args)
+    finally:
+        os.chdir(start)  # main() also runs in-process (tests): leave the cwd as it was
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args._run(args))
     except KeyboardInterrupt:

@@ -3,19 +3,22 @@
 A thin adapter: every policy, its description, default enforcement level and config come from
 `fhir_apps.policies`, whose checks (`fhir_apps.rules.resources`) are also what
 `python -m fhir_apps check --policies` runs offline. Levels and config: docs/policies.md.
+`scripts/policy_pack.py build` makes the publishable pack: this file plus a copy of the modules.
 """
 
 import sys
 from pathlib import Path
 
-# The pack lives inside the repository and applies the repository's rules, not a copy of them:
-# the CLI starts it with policy/ as the working directory, so make the repository root (which
-# holds the fhir_apps package) importable.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Pulumi runs the pack directory, which puts it first on sys.path. A built pack carries its copy
+# of fhir_apps beside this file; here in the repository the pack applies the repository's own
+# rules, from the parent directory.
+_HERE = Path(__file__).resolve().parent
+if not (_HERE / "fhir_apps").is_dir():
+    sys.path.insert(0, str(_HERE.parent))
 
-from pulumi_policy import EnforcementLevel, PolicyPack
+from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402 - after the path
 
-from fhir_apps.policies import PACK_NAME, crossguard_policies
+from fhir_apps.policies import PACK_NAME, crossguard_policies  # noqa: E402
 
 PolicyPack(
     name=PACK_NAME,

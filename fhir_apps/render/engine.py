@@ -13,6 +13,7 @@ import atexit
 import contextlib
 import gc
 import runpy
+import sys
 import threading
 import weakref
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ __all__ = [
     "RenderError",
     "RenderedResource",
     "Rendering",
+    "default_project_dir",
     "plain",
     "render",
     "start_runtime",
@@ -229,32 +231,62 @@ def _project_name(project_dir: Path) -> str:
         return str(yaml.safe_load(handle)["name"])
 
 
+def default_project_dir() -> Path:
+    """The current directory when it is a project (as for `pulumi`), else this repository.
+
+    So an installed `fhir-apps` command renders the project it is run in (or `--project-dir`).
+    """
+    cwd = Path.cwd()
+    if (cwd / "Pulumi.yaml").is_file() and (cwd / "__main__.py").is_file():
+        return cwd
+    return PROJECT_DIR
+
+
+@contextlib.contextmanager
+def _importable(project_dir: Path) -> Iterator[None]:
+    """The project directory first on sys.path while its program runs, as `pulumi` runs it, so
+    that its `components` package is the one imported, from wherever render was started."""
+    entry = str(project_dir)
+    added = entry not in sys.path
+    if added:
+        sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if added:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(entry)
+
+
 def render(
     *,
     environment: str,
     stack: str | None = None,
     config_dir: Path | str | None = None,
     today: date | None = None,
-    project_dir: Path = PROJECT_DIR,
+    project_dir: Path | None = None,
     mocks: pulumi.runtime.Mocks | None = None,
 ) -> Rendering:
     """Run `project_dir/__main__.py` for one stack under mocks and return what it registered.
 
-    The stack name defaults to the environment. `today` pins the date that secret rotation is
-    computed from, so that a render is reproducible.
+    The stack name defaults to the environment; the project directory to `default_project_dir()`.
+    `today` pins the date that secret rotation is computed from, so that a render is
+    reproducible.
     """
+    project_dir = project_dir or default_project_dir()
     stack_name = stack or environment
     project = _project_name(project_dir)
-    config: dict[str, str] = {"fhir-apps:environment": environment}
+    # The program reads its settings with `pulumi.Config()`: the namespace is the project's name.
+    config: dict[str, str] = {f"{project}:environment": environment}
     if config_dir is not None:
-        config["fhir-apps:configDir"] = str(Path(config_dir).resolve())
+        config[f"{project}:configDir"] = str(Path(config_dir).resolve())
     if today is not None:
-        config["fhir-apps:today"] = today.isoformat()
+        config[f"{project}:today"] = today.isoformat()
 
     monitor = start_runtime(mocks or PlaceholderMocks(), project, stack_name, config)
     main_path = str(project_dir / "__main__.py")
     try:
-        with _rare_garbage_collection():
+        with _rare_garbage_collection(), _importable(project_dir):
             _sync_await(run_pulumi_func(lambda: runpy.run_path(main_path, run_name="__main__")))
             _remember_loop()
             root = settings.get_root_resource()

@@ -224,8 +224,8 @@ def _rfc3339(moment: dt.datetime) -> str:
 def baseline_plan(
     base: dict[str, Any], environment: dict[str, Any], config_dir: Path, today: dt.date
 ) -> dict[str, Any]:
-    scope_ids = ids.ids_for("scope", SERVER_URL, SCOPES)
-    role_ids = ids.ids_for("role", SERVER_URL, APP_ROLES)
+    scope_ids = ids.ids_for("scope", SCOPES)
+    role_ids = ids.ids_for("role", APP_ROLES)
     label = f"{PREFIX}-{ENVIRONMENT}-fhir-server"
     certificate = read_public_certificate(config_dir / "certs/exporter.pem")
     certificate_plan = {

@@ -31,6 +31,11 @@ class ClientArgs:
     import_ids: ids of an existing registration and its child objects to adopt (`import`):
         the application, its service principal, role assignments (by role), the consent grant
         and federated credentials (by subject); each only where set.
+    protect: Pulumi `protect` on the registration (application, service principal) and on what
+        grants it data access (app role assignments, admin consent), so that neither removing
+        the client from the config nor `pulumi destroy` deletes them; set in a `protected`
+        environment unless the client is being retired. Credentials are never protected: they
+        rotate and roll over.
     """
 
     display_name: str
@@ -38,6 +43,7 @@ class ClientArgs:
     resource: FhirResourceApp
     tenant_id: pulumi.Input[str]
     import_ids: ImportIds = field(default_factory=ImportIds)
+    protect: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,16 +113,23 @@ class ClientComponent(pulumi.ComponentResource):
         service_principal = azuread.ServicePrincipal(
             f"{name}-sp",
             azuread.ServicePrincipalArgs(client_id=app.client_id, owners=args.owners),
-            opts=pulumi.ResourceOptions(parent=self, import_=args.import_ids.service_principal),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, import_=args.import_ids.service_principal
+            ),
         )
         import_ids = args.import_ids
         if admin_consent and scopes:
             self._create_admin_consent(
-                name, service_principal, resource, scopes, import_ids.consent_grant
+                name, service_principal, resource, scopes, import_ids.consent_grant, args.protect
             )
         for role in roles:
             self._create_role_assignment(
-                name, service_principal, resource, role, import_ids.role_assignments.get(role)
+                name,
+                service_principal,
+                resource,
+                role,
+                import_ids.role_assignments.get(role),
+                args.protect,
             )
         self.client_secret = None
         self.secret_expires_on = None
@@ -179,6 +192,7 @@ class ClientComponent(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
+                protect=args.protect,
                 import_=args.import_ids.application,
                 # A replacement would briefly need two apps with one display name, which
                 # prevent_duplicate_names refuses: delete the old one first.
@@ -193,6 +207,7 @@ class ClientComponent(pulumi.ComponentResource):
         resource: FhirResourceApp,
         scopes: tuple[str, ...],
         import_id: str | None,
+        protect: bool,
     ) -> None:
         azuread.ServicePrincipalDelegatedPermissionGrant(
             f"{name}-consent",
@@ -203,7 +218,7 @@ class ClientComponent(pulumi.ComponentResource):
                 # No user_object_id: consent on behalf of all users (tenant-wide admin consent).
             ),
             # An adopted grant (importIds.consentGrant); Entra refuses a second one.
-            opts=pulumi.ResourceOptions(parent=self, import_=import_id),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, import_=import_id),
         )
 
     def _create_role_assignment(
@@ -213,6 +228,7 @@ class ClientComponent(pulumi.ComponentResource):
         resource: FhirResourceApp,
         role: str,
         import_id: str | None,
+        protect: bool,
     ) -> None:
         azuread.AppRoleAssignment(
             f"{name}-role-{role}",
@@ -222,7 +238,7 @@ class ClientComponent(pulumi.ComponentResource):
                 resource_object_id=resource.service_principal_object_id,
             ),
             # An adopted assignment (importIds.roleAssignments); Entra refuses a second one.
-            opts=pulumi.ResourceOptions(parent=self, import_=import_id),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, import_=import_id),
         )
 
     def _create_credential(

@@ -14,7 +14,7 @@ import pulumi
 import pulumi_azuread as azuread
 
 from fhir_apps import rotation
-from fhir_apps.certificates import read_public_certificate
+from fhir_apps.certificates import PublicCertificate, read_public_certificate
 from fhir_apps.ids import NAMESPACE
 from fhir_apps.spec.model import (
     CertificateCredential,
@@ -23,7 +23,13 @@ from fhir_apps.spec.model import (
     SecretCredential,
 )
 
-__all__ = ["ClientCredential", "ClientCredentialArgs", "CredentialContext", "subject_slug"]
+__all__ = [
+    "ClientCredential",
+    "ClientCredentialArgs",
+    "CredentialContext",
+    "certificate_credentials",
+    "subject_slug",
+]
 
 TYPE = "fhir-apps:credentials:ClientCredential"
 
@@ -62,7 +68,8 @@ class ClientCredential(pulumi.ComponentResource):
     """The credential of one confidential or service client.
 
     secret: two ApplicationPassword slots `<name>-secret-a` / `-b` (see fhir_apps.rotation).
-    certificate: one ApplicationCertificate `<name>-certificate` from the PEM file.
+    certificate: one ApplicationCertificate per certificate file: `<name>-certificate` for
+        `certificateFile`, `<name>-certificate-<thumbprint>` for each of `certificateFiles`.
     federated: one ApplicationFederatedIdentityCredential `<name>-federated-<slug>` per subject;
         one adopted with an import id keeps its existing display name and description.
 
@@ -132,22 +139,26 @@ class ClientCredential(pulumi.ComponentResource):
         credential: CertificateCredential,
         context: CredentialContext,
     ) -> None:
-        certificate = read_public_certificate(context.config_dir / credential.certificate_file)
-        azuread.ApplicationCertificate(
-            f"{name}-certificate",
-            azuread.ApplicationCertificateArgs(
-                application_id=application_id,
-                value=certificate.pem,
-                encoding="pem",
-                type="AsymmetricX509Cert",
-                start_date=_rfc3339(certificate.not_before),
-                end_date=_rfc3339(certificate.not_after),
-                # Stable per certificate, so a re-run never adds the same certificate twice and
-                # a new certificate is added before the old one is removed (zero downtime).
-                key_id=str(uuid.uuid5(NAMESPACE, f"certificate\n{certificate.sha256}")),
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        for resource_name, certificate in certificate_credentials(
+            name, credential, context.config_dir
+        ):
+            azuread.ApplicationCertificate(
+                resource_name,
+                azuread.ApplicationCertificateArgs(
+                    application_id=application_id,
+                    value=certificate.pem,
+                    encoding="pem",
+                    type="AsymmetricX509Cert",
+                    start_date=_rfc3339(certificate.not_before),
+                    end_date=_rfc3339(certificate.not_after),
+                    # Stable per certificate, so a re-run never adds the same certificate twice
+                    # and a new certificate is added before the old one is removed.
+                    key_id=str(uuid.uuid5(NAMESPACE, f"certificate\n{certificate.sha256}")),
+                ),
+                # Never protected, also in a protected environment: removing the old
+                # certificate at the end of a rollover is a normal change.
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
     def _create_federated(
         self,
@@ -175,6 +186,28 @@ class ClientCredential(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self, import_=import_id, ignore_changes=ignored),
             )
+
+
+def certificate_credentials(
+    name: str, credential: CertificateCredential, config_dir: Path
+) -> list[tuple[str, PublicCertificate]]:
+    """(resource name, certificate) of each certificate file of a credential, in file order.
+
+    `certificateFile` keeps the name a single certificate always had, `<name>-certificate`, so
+    no deployed stack re-creates its certificate; each file of `certificateFiles` is named after
+    its certificate, `<name>-certificate-<first 12 hex of the SHA-256 thumbprint>`, which stays
+    the same whatever the file is called, wherever it sits in the list and whatever is added or
+    removed beside it: old and new overlap during a rollover, and removing the old one later
+    deletes exactly that credential.
+    """
+    named: list[tuple[str, PublicCertificate]] = []
+    if credential.certificate_file is not None:
+        certificate = read_public_certificate(config_dir / credential.certificate_file)
+        named.append((f"{name}-certificate", certificate))
+    for file in credential.certificate_files:
+        certificate = read_public_certificate(config_dir / file)
+        named.append((f"{name}-certificate-{certificate.sha256[:12]}", certificate))
+    return named
 
 
 def subject_slug(subject: str) -> str:

@@ -116,8 +116,8 @@ class FhirResourceApp(pulumi.ComponentResource):
 
     def _create_resource_app(self, name: str, args: FhirResourceAppArgs) -> None:
         server = args.server
-        scope_ids = ids.ids_for("scope", self.audience, server.scopes, server.ids.scopes)
-        role_ids = ids.ids_for("role", self.audience, server.app_roles, server.ids.roles)
+        scope_ids = ids.ids_for("scope", server.scopes, server.ids.scopes)
+        role_ids = ids.ids_for("role", server.app_roles, server.ids.roles)
         label = args.display_name
         app = azuread.Application(
             f"{name}-app",

@@ -33,12 +33,16 @@ class RbacGrant:
         ago and not yet replicated ("PrincipalNotFound").
     roles: FHIR RBAC role names (keys of `FHIR_RBAC_ROLES`).
     description: what the assignment is for (shown in the portal).
+    protected_roles: the roles whose assignment is Pulumi-`protect`ed (a protected environment,
+        not retired): they grant data access, so removing them from the config must not delete
+        them silently.
     """
 
     principal_id: pulumi.Input[str]
     principal_type: PrincipalType
     roles: tuple[str, ...]
     description: str
+    protected_roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,7 +101,7 @@ class FhirRbac(pulumi.ComponentResource):
                         ),
                         description=f"{role}: {grant.description}",
                     ),
-                    opts=pulumi.ResourceOptions(parent=self),
+                    opts=pulumi.ResourceOptions(parent=self, protect=role in grant.protected_roles),
                 )
                 self.count += 1
         self.register_outputs({"count": self.count})

@@ -23,10 +23,13 @@ class RoleAssignmentsArgs:
 
     resource: the FHIR resource app (kind `oss`): its service principal and role ids.
     assignments: the spec's `assignments` (principal id and type, role values).
+    protect: the environment is protected: each assignment is `protect`ed unless every
+        assignment entry that lists its principal and role is being retired (`retire: true`).
     """
 
     resource: FhirResourceApp
     assignments: Sequence[Assignment]
+    protect: bool = False
 
 
 class RoleAssignments(pulumi.ComponentResource):
@@ -58,6 +61,13 @@ class RoleAssignments(pulumi.ComponentResource):
             for a in args.assignments
             for role, import_id in a.import_ids.items()
         }
+        # A pair stays protected while any entry that grants it is not being retired.
+        kept = {
+            (str(a.principal_id), role)
+            for a in args.assignments
+            if not a.retire
+            for role in a.roles
+        }
         for principal_id, role in pairs:
             azuread.AppRoleAssignment(
                 f"{name}-{principal_id}-{role}",
@@ -67,7 +77,9 @@ class RoleAssignments(pulumi.ComponentResource):
                     resource_object_id=args.resource.service_principal_object_id,
                 ),
                 opts=pulumi.ResourceOptions(
-                    parent=self, import_=import_ids.get((principal_id, role))
+                    parent=self,
+                    protect=args.protect and (principal_id, role) in kept,
+                    import_=import_ids.get((principal_id, role)),
                 ),
             )
         self.count = len(pairs)

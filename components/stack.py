@@ -126,7 +126,10 @@ def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
     if server.kind == "oss":
         if spec.assignments:
             RoleAssignments(
-                "assignments", RoleAssignmentsArgs(resource=server, assignments=spec.assignments)
+                "assignments",
+                RoleAssignmentsArgs(
+                    resource=server, assignments=spec.assignments, protect=spec.protected
+                ),
             )
     else:
         _create_rbac(spec, clients, built, scope)
@@ -168,6 +171,7 @@ def _create_clients(
             resource=server,
             tenant_id=tenant_id,
             import_ids=client.import_ids,
+            protect=spec.is_protected(key),
         )
         if isinstance(client, ConfidentialClientSpec):
             built[key] = ConfidentialClient(
@@ -207,18 +211,24 @@ def _rbac_grants(
                 principal_type="ServicePrincipal",
                 roles=roles,
                 description=f"clients.{key} ({spec.environment}/{spec.stack})",
+                protected_roles=roles if spec.is_protected(key) else (),
             )
     for assignment in spec.assignments:
         key = str(assignment.principal_id)
         if key in clients:
             raise StackError(f"clients.{key}: a client key may not equal an assignment's principal")
         earlier = grants.get(key)
+        # A role stays protected while any assignment entry that grants it is not retired.
+        protected = assignment.roles if spec.is_protected(retired=assignment.retire) else ()
         grants[key] = RbacGrant(
             principal_id=key,
             principal_type=assignment.principal_type,
             roles=tuple(sorted({*assignment.roles, *(earlier.roles if earlier else ())})),
             description=assignment.description
             or (earlier.description if earlier else f"assignments ({spec.environment})"),
+            protected_roles=tuple(
+                sorted({*protected, *(earlier.protected_roles if earlier else ())})
+            ),
         )
     return grants
 
@@ -326,18 +336,23 @@ def _stack_outputs(
 
 
 def check_stack_settings(
-    spec: Spec, *, server_url: str | None = None, provider_tenant_id: str | None = None
+    spec: Spec,
+    *,
+    server_url: str | None = None,
+    provider_tenant_id: str | None = None,
+    server_url_key: str = "fhir-apps:serverUrl",
 ) -> None:
     """Stop before anything reaches Entra when the stack's settings contradict its YAML.
 
-    server_url: `fhir-apps:serverUrl` (optional guard against deploying the wrong environment).
+    server_url: the project's `serverUrl` setting (optional guard against deploying the wrong
+    environment); server_url_key: its full key, `<project>:serverUrl`, for the message.
     provider_tenant_id: `azuread:tenantId`, the tenant the provider signs in to.
     Raises StackError naming both settings.
     """
     audience = spec.fhir_server.audience()
     if server_url and audience != server_url:
         raise StackError(
-            f"fhir-apps:serverUrl is {server_url!r} but environment {spec.environment!r} "
+            f"{server_url_key} is {server_url!r} but environment {spec.environment!r} "
             f"describes the FHIR server {audience!r}; fix the stack config or the environment"
         )
     if (

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 from fhir_apps import rotation
 from fhir_apps.spec.model import SecretCredential, Spec
 
-__all__ = ["ClientSchedule", "expiring", "schedules"]
+__all__ = ["ClientSchedule", "expiring", "expiry_warnings", "schedules"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,15 +55,20 @@ class ClientSchedule:
         }
 
 
-def schedules(spec: Spec, today: dt.date) -> list[ClientSchedule]:
-    """The schedule of every enabled client with a secret credential, in client-key order."""
+def schedules(
+    spec: Spec, today: dt.date, *, computed_on: dt.date | None = None
+) -> list[ClientSchedule]:
+    """The schedule of every enabled client with a secret credential, in client-key order.
+
+    computed_on: the day the slots were computed (the last `pulumi up`); default `today`.
+    """
     out = []
     for key, client in spec.enabled_clients().items():
         credential = getattr(client, "credential", None)
         if not isinstance(credential, SecretCredential):
             continue
         windows = rotation.secret_windows(
-            today, credential.rotation_days, spec.policy.max_secret_lifetime_days
+            computed_on or today, credential.rotation_days, spec.policy.max_secret_lifetime_days
         )
         current = rotation.current_slot(windows)
         other = windows[0] if current is windows[1] else windows[1]
@@ -81,17 +87,77 @@ def schedules(spec: Spec, today: dt.date) -> list[ClientSchedule]:
     return out
 
 
-def expiring(spec: Spec, today: dt.date, window_days: int) -> list[str]:
-    """One warning per client whose current secret ends within `window_days` of `today`."""
+def expiring(
+    spec: Spec, today: dt.date, window_days: int, *, computed_on: dt.date | None = None
+) -> list[str]:
+    """One warning per client whose current secret ends within `window_days` of `today`.
+
+    computed_on: the day the deployed slots were computed (the last `pulumi up`, or the day a
+    stack pins with `fhir-apps:today`); default `today`, i.e. as an `up` today would leave them.
+    A secret that has already ended at `today` is always reported; `window_days` 0 reports
+    nothing else.
+    """
     warnings = []
-    for schedule in schedules(spec, today):
-        left = (schedule.current.end - today).days
-        if left <= window_days:
+    for schedule in schedules(spec, today, computed_on=computed_on):
+        end = schedule.current.end
+        left = (end - today).days
+        label = f"clients.{schedule.key}: the current client secret (slot {schedule.current.slot})"
+        if left <= 0:
             warnings.append(
-                f"clients.{schedule.key}: the current client secret (slot "
-                f"{schedule.current.slot}) ends on {schedule.current.end.isoformat()}, in "
-                f"{left} day{'s' if left != 1 else ''}; run `pulumi up` by "
-                f"{schedule.up_by.isoformat()} so its successor exists, and make sure the app "
-                "reads the new one"
+                f"{label} ended on {end.isoformat()}; the app has no valid secret: run "
+                "`pulumi up` now (it creates a new one) and give the app the new secret"
+            )
+        elif left <= window_days:
+            warnings.append(
+                f"{label} ends on {end.isoformat()}, in {left} day{'s' if left != 1 else ''}; "
+                f"run `pulumi up` by {schedule.up_by.isoformat()} so its successor exists, and "
+                "make sure the app reads the new one"
             )
     return warnings
+
+
+def expiry_warnings(
+    spec: Spec,
+    today: dt.date,
+    *,
+    warn_days: int | None = None,
+    last_up: dt.date | None = None,
+    project_dir: Path | None = None,
+) -> list[str]:
+    """What `check` and `render` say about secrets ending soon at `today`, one line each.
+
+    warn_days: the window (`--warn-days`), else `policy.secretExpiryWarningDays`.
+    last_up: the day of the last `pulumi up` (`--last-up`): the slots as it left them.
+    project_dir: where `Pulumi.<stack>.yaml` lives; a `<project>:today` pinned there freezes
+        the slots at that day for every `up`, so it counts as the last up when no `last_up` is
+        given, and is itself reported: pinned for good, no secret ever rotates again.
+    """
+    window = spec.policy.secret_expiry_warning_days if warn_days is None else warn_days
+    pinned = _pinned_today(project_dir, spec.stack) if project_dir is not None else None
+    lines: list[str] = []
+    if pinned is not None and schedules(spec, today):
+        where, day = pinned
+        lines.append(
+            f"{where}: pins the day secret rotation is computed from to {day.isoformat()}: "
+            "every `pulumi up` keeps that day's slots, so no secret rotates and each one "
+            "ends; remove the setting (`pulumi config rm today`) after the run it was for"
+        )
+    computed_on = last_up or (pinned[1] if pinned is not None else None)
+    return lines + expiring(spec, today, window, computed_on=computed_on)
+
+
+def _pinned_today(project_dir: Path, stack: str) -> tuple[str, dt.date] | None:
+    """(`<file>: config.<project>:today`, the day) when the stack file pins a valid day."""
+    from fhir_apps.spec.loader import stack_setting
+
+    found = stack_setting(project_dir, stack, "today")
+    if found is None:
+        return None
+    where, value = found
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None  # the program refuses it with its own message on every run
+    if not rotation.FIRST_DAY <= day <= rotation.LAST_DAY:
+        return None
+    return where, day

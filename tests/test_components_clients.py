@@ -35,11 +35,11 @@ IMPLICIT_OFF = {"accessTokenIssuanceEnabled": False, "idTokenIssuanceEnabled": F
 
 
 def _scope_id(value: str) -> str:
-    return derived_id("scope", AUDIENCE, value)
+    return derived_id("scope", value)
 
 
 def _role_id(value: str) -> str:
-    return derived_id("role", AUDIENCE, value)
+    return derived_id("role", value)
 
 
 def _accesses(*entries: tuple[str, str]) -> list[dict[str, Any]]:

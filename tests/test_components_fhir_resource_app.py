@@ -27,7 +27,7 @@ PINNED_ROLE = "2d6c3a91-8e4b-4f1a-b7c2-5d9e0f1a2b3c"
 def _scope(value: str, title: str, action: str) -> dict[str, object]:
     allows = f"Allows the app to {action} the FHIR server fhir-dev-fhir-server ({AUDIENCE})"
     return {
-        "id": derived_id("scope", AUDIENCE, value),
+        "id": derived_id("scope", value),
         "value": value,
         "type": "User",
         "enabled": True,
@@ -40,7 +40,7 @@ def _scope(value: str, title: str, action: str) -> dict[str, object]:
 
 def _role(value: str, role_id: str | None = None) -> dict[str, object]:
     return {
-        "id": role_id or derived_id("role", AUDIENCE, value),
+        "id": role_id or derived_id("role", value),
         "value": value,
         "displayName": value,
         "description": f"{value} on the FHIR server fhir-dev-fhir-server ({AUDIENCE})",
@@ -130,7 +130,7 @@ def test_scope_and_role_details_and_assignment_setting_are_sent_exactly() -> Non
             "use patient.all.read on",
         ),
         {
-            "id": derived_id("scope", AUDIENCE, "user_impersonation"),
+            "id": derived_id("scope", "user_impersonation"),
             "value": "user_impersonation",
             "type": "Admin",
             "enabled": True,
@@ -141,7 +141,7 @@ def test_scope_and_role_details_and_assignment_setting_are_sent_exactly() -> Non
     ], urn_msg(app)
     assert app.inputs["appRoles"] == [
         {
-            "id": derived_id("role", AUDIENCE, "globalReader"),
+            "id": derived_id("role", "globalReader"),
             "value": "globalReader",
             "displayName": "Global reader",
             "description": "Read all FHIR resources",
@@ -227,11 +227,11 @@ def test_server_outputs() -> None:
         "clientId": "<clientId of fhir-server>",
         "servicePrincipalObjectId": "<objectId of fhir-server-sp>",
         "scopeIds": {
-            "patient.all.read": derived_id("scope", AUDIENCE, "patient.all.read"),
-            "user_impersonation": derived_id("scope", AUDIENCE, "user_impersonation"),
+            "patient.all.read": derived_id("scope", "patient.all.read"),
+            "user_impersonation": derived_id("scope", "user_impersonation"),
         },
         "roleIds": {
-            role: derived_id("role", AUDIENCE, role)
+            role: derived_id("role", role)
             for role in ("globalAdmin", "globalReader", "globalWriter")
         },
     }
@@ -310,5 +310,5 @@ def test_component_alone_registers_only_its_outputs() -> None:
         "fhir-apps-test",
     ]
     assert run.outputs["scopes"] == {
-        "user_impersonation": derived_id("scope", AUDIENCE, "user_impersonation")
+        "user_impersonation": derived_id("scope", "user_impersonation")
     }

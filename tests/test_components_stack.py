@@ -155,7 +155,7 @@ def test_people_and_groups_get_app_role_assignments(maximal: Any) -> None:
     for name, (principal, role) in expected.items():
         assignment = assignments[name]
         assert assignment.inputs == {
-            "appRoleId": derived_id("role", AUDIENCE, role),
+            "appRoleId": derived_id("role", role),
             "principalObjectId": principal,
             "resourceObjectId": "<objectId of fhir-server-sp>",
         }, urn_msg(assignment)

@@ -8,7 +8,6 @@ import uuid
 from fhir_apps.arm import role_assignment_name
 from fhir_apps.ids import NAMESPACE, derived_id, ids_for
 
-AUDIENCE = "https://fhir.contoso.com"
 FHIR_SERVICE = (
     "/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/rg/providers/"
     "Microsoft.HealthcareApis/workspaces/ws/fhirservices/svc"
@@ -23,37 +22,34 @@ def test_namespace_is_fixed_forever() -> None:
 
 
 def test_derived_ids_are_golden() -> None:
-    # Golden values: a change here means every deployed scope/role id would change.
-    assert (
-        derived_id("scope", AUDIENCE, "user_impersonation")
-        == "c1c330e9-90aa-57e1-b973-167f79d6cb60"
-    )
-    assert derived_id("role", AUDIENCE, "globalReader") == "47754dbd-9ced-5ed9-9596-99281145d4f1"
+    # Golden values: a change here means every deployed scope/role id would change. Computed
+    # without uuid: SHA-1 of NAMESPACE's 16 bytes + "<kind>\n<value>", first 16 bytes, version
+    # nibble 5, variant bits 10 (RFC 4122 section 4.3).
+    assert derived_id("scope", "user_impersonation") == "1338ff5b-a492-52e8-9d9f-644e30c3b00b"
+    assert derived_id("role", "globalReader") == "d5394a4a-65d8-5764-a54b-b9ac43adcf88"
 
 
-def test_ids_depend_on_kind_audience_and_value() -> None:
-    base = derived_id("scope", AUDIENCE, "launch")
-    assert derived_id("role", AUDIENCE, "launch") != base
-    assert derived_id("scope", AUDIENCE + "/", "launch") != base
-    assert derived_id("scope", AUDIENCE, "Launch") != base
-    assert derived_id("scope", AUDIENCE, "launch") == base
+def test_ids_depend_on_kind_and_value_only() -> None:
+    base = derived_id("scope", "launch")
+    assert derived_id("role", "launch") != base
+    assert derived_id("scope", "Launch") != base
+    assert derived_id("scope", "launch") == base
 
 
 def test_ids_for_sorts_dedups_and_prefers_pins() -> None:
     pinned = uuid.UUID("7F3E2D1C-0B9A-4C8D-A7E6-F5D4C3B2A190")
     ids = ids_for(
         "scope",
-        AUDIENCE,
         ["user_impersonation", "launch", "launch"],
         {"user_impersonation": pinned},
     )
     assert list(ids) == ["launch", "user_impersonation"]
     assert ids["user_impersonation"] == "7f3e2d1c-0b9a-4c8d-a7e6-f5d4c3b2a190"
-    assert ids["launch"] == "4c9d32b9-b4a4-5361-a31a-3c5a91398efb"  # derived, golden
+    assert ids["launch"] == "fe34d0e5-0c60-5cd4-a649-b8459dcb9784"  # derived, golden
 
 
 def test_a_pin_for_an_unused_value_adds_nothing() -> None:
-    assert ids_for("role", AUDIENCE, [], {"globalAdmin": uuid.uuid4()}) == {}
+    assert ids_for("role", [], {"globalAdmin": uuid.uuid4()}) == {}
 
 
 def test_role_assignment_names_are_golden() -> None:

@@ -6,7 +6,9 @@ example stacks, untouched (no violation) and tampered to break one rule (exactly
 from __future__ import annotations
 
 import copy
+import json
 import runpy
+import shutil
 from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,6 +29,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from fhir_apps import policies
+from fhir_apps.cli import main as cli_main
 from fhir_apps.policies import (
     DEFAULT_POLICY_CONFIG,
     POLICIES,
@@ -40,6 +43,7 @@ from fhir_apps.policies import (
 )
 from fhir_apps.rules import resources as rules
 from fhir_apps.rules.resources import StackResource
+from tests.component_helpers import make_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = date(2025, 6, 1)
@@ -305,6 +309,65 @@ def test_public_client_credential_sees_split_fallback_and_redirect_resources() -
     assert [
         urn for urn, _ in validate_stack("entra-public-client-no-credentials", [app, fallback, fic])
     ] == [fic_urn]
+
+
+REDIRECTS_URN = "urn:pulumi:dev::p::azuread:index/applicationRedirectUris:ApplicationRedirectUris::"
+# A redirect URI each ApplicationRedirectUris type accepts.
+SPLIT_URIS = {
+    "Web": "https://app.contoso.com/signin-oidc",
+    "SPA": "https://spa.contoso.com/",
+    "PublicClient": "com.contoso.app://callback",
+}
+
+
+def split_redirects(uri_type: str, application: PolicyResource) -> PolicyResource:
+    """An ApplicationRedirectUris of `uri_type` joined to `application` (by property dependency)."""
+    return stack_resource(
+        f"{REDIRECTS_URN}{uri_type.lower()}",
+        {
+            "applicationId": "/applications/1",
+            "type": uri_type,
+            "redirectUris": [SPLIT_URIS[uri_type]],
+        },
+        application=application,
+    )
+
+
+@pytest.mark.parametrize("uri_type", ["SPA", "PublicClient"])
+def test_public_client_credential_sees_split_public_redirect_uris(uri_type: str) -> None:
+    # The pack judges any program's resources: one that keeps its redirect URIs in
+    # ApplicationRedirectUris (not inline) is public by those alone.
+    app = stack_resource(APP_URN, {"owners": ["o"]})
+    password = stack_resource(
+        PASSWORD_URN, {"applicationId": "/applications/1", "endDate": "x"}, application=app
+    )
+    redirects = split_redirects(uri_type, app)
+    # Without its redirect URIs the app is not known to be public: nothing to report.
+    assert validate_stack("entra-public-client-no-credentials", [app, password]) == []
+    assert validate_stack("entra-public-client-no-credentials", [app, redirects, password]) == [
+        (
+            PASSWORD_URN,
+            "client secret (ApplicationPassword) on public client 'spa-app' (it has SPA or "
+            "publicClient redirect URIs and no web redirect URI): public clients hold no "
+            "credential of any kind; remove it, or make the client confidential (web redirect "
+            "URIs, fallbackPublicClientEnabled false)",
+        )
+    ]
+
+
+@pytest.mark.parametrize("uri_type", ["SPA", "PublicClient"])
+def test_public_client_credential_split_web_uris_make_a_hybrid_confidential(
+    uri_type: str,
+) -> None:
+    app = stack_resource(APP_URN, {"owners": ["o"]})
+    password = stack_resource(
+        PASSWORD_URN, {"applicationId": "/applications/1", "endDate": "x"}, application=app
+    )
+    resources = [app, split_redirects(uri_type, app), split_redirects("Web", app), password]
+    assert validate_stack("entra-public-client-no-credentials", resources) == []
+    # Web redirect URIs alone never make an app public either.
+    web_only = [app, split_redirects("Web", app), password]
+    assert validate_stack("entra-public-client-no-credentials", web_only) == []
 
 
 def test_public_client_credential_passes_confidential_and_hybrid_apps() -> None:
@@ -911,14 +974,142 @@ def test_disabled_policy_is_not_run(renders: dict[tuple[str, str], Any]) -> None
     assert [v.enforcement_level for v in advisory] == ["advisory"]
 
 
-def test_policy_config_for_spec_uses_the_spec_policy_and_domains(
-    renders: dict[tuple[str, str], Any],
-) -> None:
-    _, config = renders[("dev", "dev")]
+def test_policy_config_for_spec_uses_the_spec_policy_and_domains() -> None:
+    # Values other than the defaults (365 days, no domains): a policy_config_for_spec that
+    # ignored the spec would give the defaults, and this would fail.
+    spec = make_spec(
+        policy={"maxSecretLifetimeDays": 180},
+        tenant={"verifiedDomains": ["fabrikam.com", "contoso.com"]},
+    )
+    config = policy_config_for_spec(spec)
     assert config == {
-        "entra-secret-max-lifetime": {"maxSecretLifetimeDays": 365},
-        "entra-identifier-uri-verified-domain": {"verifiedDomains": ["contoso.com"]},
+        "entra-secret-max-lifetime": {"maxSecretLifetimeDays": 180},
+        "entra-identifier-uri-verified-domain": {
+            "verifiedDomains": ["fabrikam.com", "contoso.com"]
+        },
     }
-    assert policies.resolve_config(config)["entra-secret-max-lifetime"].properties == {
-        "maxSecretLifetimeDays": 365
+    resolved = policies.resolve_config(config)
+    assert resolved["entra-secret-max-lifetime"].properties == {"maxSecretLifetimeDays": 180}
+    assert resolved["entra-identifier-uri-verified-domain"].properties == {
+        "verifiedDomains": ["fabrikam.com", "contoso.com"]
     }
+
+
+# --- check --policies: the config's own policy, not the defaults ------------------------------
+
+
+@pytest.fixture
+def long_secret_config(tmp_path: Path) -> Path:
+    """The example config with policy.maxSecretLifetimeDays 730 and reporting's secret rotated
+    every 365 days: each slot lives 730 days, which the config's policy allows and the
+    default 365 does not."""
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    base = config / "base.yaml"
+    text = base.read_text(encoding="utf-8")
+    for old, new in (
+        ("maxSecretLifetimeDays: 365", "maxSecretLifetimeDays: 730"),
+        ("rotationDays: 60", "rotationDays: 365"),
+    ):
+        assert text.count(old) == 1, old  # the example changed: update this fixture
+        text = text.replace(old, new)
+    base.write_text(text, encoding="utf-8")
+    return config
+
+
+def _check_policies(
+    config: Path, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, str, str]:
+    argv = ["check", "--environment", "dev", "--config-dir", str(config), "--policies"]
+    code = cli_main([*argv, "--today", "2025-01-01", *extra])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_check_policies_judges_secrets_by_the_configs_own_policy(
+    long_secret_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _check_policies(long_secret_config, capsys)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == "policies: 0 violations"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"entra-secret-max-lifetime": "mandatory"},
+        {"entra-secret-max-lifetime": {"enforcementLevel": "mandatory"}},
+        {"entra-secret-max-lifetime": None},
+        {"all": "mandatory"},
+    ],
+    ids=["level", "level-object", "null", "all"],
+)
+def test_a_policy_config_file_that_sets_levels_keeps_the_configs_policy(
+    long_secret_config: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    given: dict[str, Any],
+) -> None:
+    # The file's entry for a policy used to replace the spec's whole entry, so a level alone
+    # (or null) dropped maxSecretLifetimeDays 730 and the secret was judged by the default 365.
+    policy_file = tmp_path / "policy-config.json"
+    policy_file.write_text(json.dumps(given), encoding="utf-8")
+    code, out, err = _check_policies(
+        long_secret_config, capsys, "--policy-config", str(policy_file)
+    )
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == "policies: 0 violations"
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            {"entra-secret-max-lifetime": 5},
+            "entra-secret-max-lifetime: must be a level or an object, got 5",
+        ),
+        (
+            {"entra-secret-max-lifetime": "warn"},
+            "entra-secret-max-lifetime.enforcementLevel: must be one of advisory, mandatory, "
+            "remediate, disabled, got 'warn'",
+        ),
+    ],
+    ids=["number", "unknown-level"],
+)
+def test_a_bad_policy_config_entry_over_the_configs_policy_is_one_clear_line(
+    long_secret_config: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    given: dict[str, Any],
+    message: str,
+) -> None:
+    policy_file = tmp_path / "policy-config.json"
+    policy_file.write_text(json.dumps(given), encoding="utf-8")
+    code, out, err = _check_policies(
+        long_secret_config, capsys, "--policy-config", str(policy_file)
+    )
+    assert code == 2
+    assert err == f"check: --policy-config: {policy_file}: {message}\n"
+    assert "policies:" not in out  # nothing was rendered or judged
+
+
+def test_a_policy_config_file_property_wins_over_the_config(
+    long_secret_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy_file = tmp_path / "policy-config.json"
+    policy_file.write_text(
+        json.dumps({"entra-secret-max-lifetime": {"maxSecretLifetimeDays": 365}}), encoding="utf-8"
+    )
+    code, out, err = _check_policies(
+        long_secret_config, capsys, "--policy-config", str(policy_file)
+    )
+    assert (code, err) == (1, "")
+    violations = out.splitlines()[2:]
+    assert violations == [
+        "mandatory entra-secret-max-lifetime urn:pulumi:dev::fhir-apps::fhir-apps:"
+        "confidential_client:ConfidentialClient$fhir-apps:credentials:ClientCredential$azuread:"
+        "index/applicationPassword:ApplicationPassword::reporting-credential-secret-b: secret "
+        "lifetime of 729 days exceeds 365 days (the tenant policy, and Entra's ceiling of 730); "
+        "prefer a certificate or a federated credential",
+        "policies: 1 violation",
+    ]

@@ -47,19 +47,35 @@ def test_program_runs_and_is_reproducible(environment: str, stack: str) -> None:
         assert client["scope"] is not None, key
 
 
-def test_prod_protects_the_resource_app_and_adopts_pinned_ids() -> None:
+def test_prod_protects_every_registration_and_adopts_pinned_ids() -> None:
     rendering = render(environment="prod", stack="prod", today=TODAY)
-    protected = sorted(r.name for r in rendering.resources if r.protect)
-    assert protected == ["fhir-server-app", "fhir-server-sp"]
+    # Registrations and what grants data access are protected; credentials (they rotate and
+    # roll over) and the components themselves are not.
+    registration_types = {
+        "azuread:index/application:Application",
+        "azuread:index/servicePrincipal:ServicePrincipal",
+        "azuread:index/appRoleAssignment:AppRoleAssignment",
+        "azuread:index/servicePrincipalDelegatedPermissionGrant:"
+        "ServicePrincipalDelegatedPermissionGrant",
+    }
+    for resource in rendering.resources:
+        assert resource.protect == (resource.type in registration_types), resource.urn
+    assert {"fhir-server-app", "fhir-server-sp", "dashboard-app", "exporter-role-globalReader"} <= {
+        r.name for r in rendering.resources if r.protect
+    }
     assert rendering.outputs["server"]["roleIds"]["globalAdmin"] == (
         "2d6c3a91-8e4b-4f1a-b7c2-5d9e0f1a2b3c"
     )
 
 
 def test_stack_files_name_their_environment() -> None:
+    # The environment is `<project>:environment`, or the stack name when the file sets none.
     for path in PROJECT_DIR.glob("Pulumi.*.yaml"):
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))["config"]
-        assert config["fhir-apps:environment"], path
+        stack = path.name.split(".")[1]
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))["config"] or {}
+        assert set(config) <= {"fhir-apps:environment"}, path
+        environment = config.get("fhir-apps:environment", stack)
+        assert (CONFIG_DIR / "environments" / f"{environment}.yaml").is_file(), path
 
 
 def test_project_file_declares_the_config_the_program_reads() -> None:
@@ -69,12 +85,14 @@ def test_project_file_declares_the_config_the_program_reads() -> None:
         "name": "python",
         "options": {"toolchain": "pip", "virtualenv": ".venv"},
     }
-    for key in ("environment", "configDir", "today", "serverUrl"):
-        declared = project["config"][f"fhir-apps:{key}"]
+    # Un-namespaced: Pulumi files them under the project's name, whatever `pulumi new` made it.
+    assert set(project["config"]) == {"environment", "configDir", "today", "serverUrl"}
+    for key, declared in project["config"].items():
         assert declared["type"] == "string" and declared["description"], key
         # Without a default Pulumi would demand the key in every stack file.
         assert "default" in declared, key
-    assert set(project["template"]["config"]) == {"azuread:tenantId", "fhir-apps:serverUrl"}
+    # No prompt that the shipped example config would contradict (such as the server URL).
+    assert set(project["template"]["config"]) == {"azuread:tenantId"}
 
 
 def _write(config_dir: Path, base: str) -> Path:

@@ -50,10 +50,8 @@ def _applications(render_dict: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _server_ids(spec: Spec) -> tuple[dict[str, str], dict[str, str]]:
     server = spec.fhir_server
-    audience = server.audience()
-    assert audience is not None
-    scopes = ids_for("scope", audience, server.scopes, server.ids.scopes)
-    roles = ids_for("role", audience, server.app_roles, server.ids.roles)
+    scopes = ids_for("scope", server.scopes, server.ids.scopes)
+    roles = ids_for("role", server.app_roles, server.ids.roles)
     return scopes, roles
 
 
@@ -280,7 +278,9 @@ def test_render_diff_of_two_files(tmp_path: Path, capsys: pytest.CaptureFixture[
     new.write_text(json.dumps(data), encoding="utf-8")
     assert main(["render", "--diff", str(old), str(new)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("**Render diff:** 0 to add, 1 to change, 0 to remove.")
+    assert out.startswith(
+        "**Render diff:** 0 to create, 1 to update, 0 to replace, 0 to delete (0 protected)."
+    )
     assert '`inputs.displayName`: "fhir-dev-dashboard" → "renamed"' in out
 
 

@@ -11,14 +11,19 @@ guardrail policies of `fhir_apps.policies` to the rendered resources, as `pulumi
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fhir_apps.commands._target import add_target_arguments, iso_date, resolve_environment
+from fhir_apps.commands._expiry import add_expiry_arguments, print_expiry_warnings
+from fhir_apps.commands._target import (
+    add_target_arguments,
+    config_dir_problem,
+    iso_date,
+    resolve_environment,
+)
 from fhir_apps.spec.errors import ConfigError
 from fhir_apps.spec.loader import load_spec_with_warnings
 from fhir_apps.spec.model import Spec
@@ -37,19 +42,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--policy-config",
         type=Path,
         metavar="FILE.json",
-        help="policy config (the shape of `pulumi preview --policy-pack-config`)",
+        help="policy config (the shape of `pulumi preview --policy-pack-config`); a file that "
+        "cannot be used (unreadable, not JSON, an unknown policy or a bad value) ends the check "
+        "with one line and exit 2, before anything is rendered",
     )
     parser.add_argument(
-        "--today", type=iso_date, metavar="YYYY-MM-DD", help="date secrets are judged from"
+        "--today",
+        type=iso_date,
+        metavar="YYYY-MM-DD",
+        help="date secrets and certificates are judged from",
+    )
+    add_expiry_arguments(parser, last_up=True)
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="check every environment and stack of the config, and what only shows across "
+        "them (names, identifier URIs, federated subjects, Key Vault secrets)",
     )
     parser.set_defaults(_parser=parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    problem = config_dir_problem(args.config_dir)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+    if args.all:
+        return _check_all(args)
     try:
         environment = resolve_environment(args._parser, args)
         spec, warnings = load_spec_with_warnings(
-            args.config_dir, environment=environment, stack=args.stack
+            args.config_dir, environment=environment, stack=args.stack, today=args.today
         )
     except ConfigError as error:
         for problem in error.problems:
@@ -57,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    print_expiry_warnings(spec, args, project_dir=Path.cwd())
     print("ok")
     print(summary(spec))
     if args.policies:
@@ -73,19 +97,30 @@ def _check_policies(args: argparse.Namespace, spec: Spec) -> int:
         resolve_config,
         run_policies,
     )
-    from fhir_apps.render.engine import RenderError, render
+    from fhir_apps.safeio.jsonfile import JsonFileError, read_json
+    from fhir_apps.safeio.text import shown
 
     config: dict[str, Any] = dict(policy_config_for_spec(spec))
     if args.policy_config is not None:
+        where = shown(str(args.policy_config), 400)
         try:
-            given = json.loads(args.policy_config.read_text(encoding="utf-8"))
+            # Bounded: a policy config is a few hundred bytes, nested three levels.
+            given = read_json(
+                args.policy_config, max_bytes=1024 * 1024, max_depth=16, what="a policy config"
+            )
             if not isinstance(given, dict):
                 raise PolicyConfigError("expected a JSON object of policy names")
-            config.update(given)  # the file wins, policy by policy
+            config = _overlay_policy_config(config, given)
             resolve_config(config)
-        except (OSError, ValueError) as exc:
-            print(f"check: --policy-config: {args.policy_config}: {exc}", file=sys.stderr)
+        except JsonFileError as exc:  # its message starts with the file
+            print(f"check: --policy-config: {exc}", file=sys.stderr)
             return 2
+        except PolicyConfigError as exc:
+            print(f"check: --policy-config: {where}: {exc}", file=sys.stderr)
+            return 2
+    # Imported only now: a policy config that cannot be used ends the check before the SDK loads.
+    from fhir_apps.render.engine import RenderError, render
+
     today = args.today or date.today()
     try:
         rendering = render(
@@ -95,13 +130,58 @@ def _check_policies(args: argparse.Namespace, spec: Spec) -> int:
             today=today,
         )
     except RenderError as err:
-        print(f"check: render: {err}", file=sys.stderr)
+        for line in str(err).splitlines():  # one per problem, each with its prefix
+            print(f"check: render: {line}", file=sys.stderr)
         return 1
     violations = run_policies(rendering.as_dict(), config, today=today)
     for violation in violations:
         print(violation)
     print(f"policies: {len(violations)} violation{'s' if len(violations) != 1 else ''}")
     return 1 if has_mandatory(violations) else 0
+
+
+def _check_all(args: argparse.Namespace) -> int:
+    """`--all`: every stack, then the rules across stacks (fhir_apps.crossstack)."""
+    if args.environment or args.stack or args.policies or args.last_up:
+        args._parser.error(
+            "--all checks every environment and stack; leave out --environment, "
+            "--stack, --policies and --last-up"
+        )
+    from fhir_apps.crossstack import check_all
+
+    result = check_all(
+        Path(args.config_dir), Path.cwd(), today=args.today, warn_days=args.warn_days
+    )
+    for line in result.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    for line in result.problems:
+        print(line, file=sys.stderr)
+    if result.problems:
+        return 1
+    print("ok")
+    for loaded in result.stacks:
+        print(summary(loaded.spec))
+    return 0
+
+
+def _overlay_policy_config(spec_config: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The --policy-config file over the spec's policy config, property by property.
+
+    The file wins where both set a property. Replacing a policy's whole entry instead would let
+    a file that only sets a level (`"entra-secret-max-lifetime": "mandatory"`) drop the spec's
+    maxSecretLifetimeDays or verifiedDomains, and judge the stack by the defaults.
+    """
+    merged = dict(spec_config)
+    for name, value in given.items():
+        ours = merged.get(name)
+        if isinstance(ours, dict) and value is None:
+            continue  # null sets nothing (resolve_config reads it so), so the spec's entry stays
+        if isinstance(ours, dict) and isinstance(value, str):
+            value = {"enforcementLevel": value}  # Pulumi's shorthand for a level alone
+        if isinstance(ours, dict) and isinstance(value, dict):
+            value = {**ours, **value}
+        merged[name] = value  # anything else is the file's, for resolve_config to judge
+    return merged
 
 
 def summary(spec: Spec) -> str:

@@ -9,13 +9,92 @@ one changed path with its old and new value rather than a cascade of index moves
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Final
 
-__all__ = ["Change", "RenderDiff", "diff_renders", "format_diff"]
+from fhir_apps.safeio.text import shown
+
+__all__ = ["Change", "RenderDiff", "diff_renders", "format_diff", "render_problem"]
 
 # Resource fields compared besides `inputs` (urn, type and name are the identity).
 _FIELDS = ("parent", "import", "protect", "dependsOn")
+
+# A URN or key path is printed whole up to this length (escaped, never cut short of it): a diff
+# that hid the end of a long name would hide what changed.
+_SHOWN_NAME: Final = 2000
+_NOT_A_RENDER: Final = "not a render: expected an object with a 'resources' list"
+
+
+def render_problem(data: Any) -> str | None:
+    """Why `data` (a saved render, from a file) cannot be diffed, naming the key; else None.
+
+    A render is an object with a `resources` list of objects, each with a distinct URN of the
+    form `urn:pulumi:<stack>::<project>::<type>::<name>` and `inputs` an object, and `outputs`
+    an object; only those are read by `diff_renders`.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("resources"), list):
+        return _NOT_A_RENDER
+    if not isinstance(data.get("outputs", {}), dict):
+        return f"outputs: must be an object, got {_kind(data['outputs'])}"
+    first: dict[str, int] = {}
+    for index, resource in enumerate(data["resources"]):
+        where = f"resources[{index}]"
+        problem = _resource_problem(resource, where)
+        if problem:
+            return problem
+        urn = resource["urn"]
+        if urn in first:
+            return (
+                f"{where}.urn: the same URN as resources[{first[urn]}] ({shown(urn)}); a render "
+                "names each resource once"
+            )
+        first[urn] = index
+    return None
+
+
+def _resource_problem(resource: Any, where: str) -> str | None:
+    if not isinstance(resource, dict):
+        return f"{where}: must be an object, got {_kind(resource)}"
+    if "urn" not in resource:
+        return f"{where}: has no 'urn'; every resource of a render has one"
+    urn = resource["urn"]
+    if not isinstance(urn, str):
+        return f"{where}.urn: must be a string, got {_kind(urn)}"
+    if not _is_urn(urn):
+        return (
+            f"{where}.urn: '{shown(urn)}' is not a URN of the form "
+            "urn:pulumi:<stack>::<project>::<type>::<name>"
+        )
+    if not isinstance(resource.get("inputs", {}), dict):
+        return f"{where}.inputs: must be an object, got {_kind(resource['inputs'])}"
+    return None
+
+
+def _is_urn(urn: str) -> bool:
+    parts = urn.split("::", 3)
+    return (
+        len(parts) == 4
+        and parts[0].startswith("urn:pulumi:")
+        and len(parts[0]) > len("urn:pulumi:")
+        and all(parts[1:])
+    )
+
+
+def _kind(value: Any) -> str:
+    """The JSON name of a value's type, for messages (the value itself may be anything)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
 
 
 @dataclass(frozen=True)
@@ -27,10 +106,21 @@ class Change:
 
 @dataclass(frozen=True)
 class RenderDiff:
+    """What changed, and what `pulumi up` will do about it (fhir_apps.render.review).
+
+    changed: every changed resource (replaced ones too); replaced: of those, the ones a changed
+    input replaces, with the input paths that force it; blocked: deletions and replacements of
+    resources protected in the old render, which `pulumi up` refuses; warnings: a changed token
+    audience, or renders of different stacks or environments.
+    """
+
     added: tuple[str, ...]
     removed: tuple[str, ...]
     changed: dict[str, tuple[Change, ...]]
     outputs: tuple[Change, ...]
+    replaced: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    blocked: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -66,43 +156,95 @@ def diff_renders(old: dict[str, Any], new: dict[str, Any]) -> RenderDiff:
         )
         if changes:
             changed[urn] = tuple(changes)
+    from fhir_apps.render import review
+
+    removed = tuple(sorted(old_by_urn.keys() - new_by_urn.keys()))
+    outputs = tuple(_paths(old.get("outputs", {}), new.get("outputs", {}), "outputs"))
+    replaced = review.replaced(changed, new_by_urn)
+    warnings = (review.target_mismatch(old, new), review.audience_change(outputs))
     return RenderDiff(
         added=tuple(sorted(new_by_urn.keys() - old_by_urn.keys())),
-        removed=tuple(sorted(old_by_urn.keys() - new_by_urn.keys())),
+        removed=removed,
         changed=changed,
-        outputs=tuple(_paths(old.get("outputs", {}), new.get("outputs", {}), "outputs")),
+        outputs=outputs,
+        replaced=replaced,
+        blocked=review.blocked(removed, replaced, old_by_urn),
+        warnings=tuple(warning for warning in warnings if warning),
     )
 
 
 def _value(value: Any) -> str:
-    return "(none)" if value is None else json.dumps(value, sort_keys=True)
+    # ensure_ascii escapes every control, bidi and other non-ASCII character (\u202e), so a
+    # value cannot break the line or reorder what the reviewer reads; `default=str` covers what
+    # a hand-edited YAML render may hold besides JSON (a date).
+    if value is None:
+        return "(none)"
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def _short(urn: str) -> str:
-    """`<type> <name>` from a URN: what a reviewer scans for."""
-    _, _, qualified_type, name = urn.split("::", 3)
-    return f"{qualified_type.split('$')[-1]} {name}"
+    """`<type> <name>` from a URN: what a reviewer scans for (escaped: a URN is from a file)."""
+    parts = urn.split("::", 3)
+    if len(parts) != 4:
+        return shown(urn, _SHOWN_NAME)
+    _, _, qualified_type, name = parts
+    return shown(f"{qualified_type.split('$')[-1]} {name}", _SHOWN_NAME)
+
+
+def _blocked_line(diff: RenderDiff, urn: str, action: str) -> list[str]:
+    if urn not in diff.blocked:
+        return []
+    return [
+        f"  - **blocked: protected.** `pulumi up` refuses to {action} it; retire it first "
+        "(`retire: true` for one release unprotects it), or keep it"
+    ]
+
+
+def _change(change: Change) -> str:
+    path = shown(change.path, _SHOWN_NAME)
+    return f"`{path}`: {_value(change.old)} → {_value(change.new)}"
 
 
 def format_diff(diff: RenderDiff) -> str:
-    """Markdown for a pull-request comment (also readable in a terminal)."""
+    """Markdown for a pull-request comment (also readable in a terminal).
+
+    The summary counts what the engine will do: create, update in place, replace (a new
+    resource, the old one deleted) and delete, with how many deletions and replacements are of
+    protected resources (blocked: `pulumi up` refuses them).
+    """
     if diff.empty:
         return "No changes to the desired state.\n"
     lines: list[str] = []
+    updated = [urn for urn in diff.changed if urn not in diff.replaced]
     counts = (
-        f"{len(diff.added)} to add, {len(diff.changed)} to change, {len(diff.removed)} to remove"
+        f"{len(diff.added)} to create, {len(updated)} to update, {len(diff.replaced)} to "
+        f"replace, {len(diff.removed)} to delete ({len(diff.blocked)} protected)"
     )
     lines.append(f"**Render diff:** {counts}.")
-    for title, urns, mark in (("Added", diff.added, "+"), ("Removed", diff.removed, "-")):
-        if urns:
-            lines += ["", f"### {title}", ""]
-            lines += [f"- `{mark} {_short(urn)}`" for urn in urns]
-    if diff.changed:
+    if diff.warnings:
+        lines += ["", "### Warnings", ""]
+        lines += [f"- **warning:** {warning}" for warning in diff.warnings]
+    if diff.added:
+        lines += ["", "### Created", ""]
+        lines += [f"- `+ {_short(urn)}`" for urn in diff.added]
+    if diff.replaced:
+        lines += ["", "### Replaced", ""]
+        for urn, forcing in diff.replaced.items():
+            paths = ", ".join(f"`{shown(path, _SHOWN_NAME)}`" for path in forcing)
+            lines.append(f"- `+- {_short(urn)}` (replaced: {paths} forces a new resource)")
+            lines += _blocked_line(diff, urn, "replace")
+            lines += [f"  - {_change(c)}" for c in diff.changed[urn]]
+    if updated:
         lines += ["", "### Changed", ""]
-        for urn, changes in diff.changed.items():
+        for urn in updated:
             lines.append(f"- `~ {_short(urn)}`")
-            lines += [f"  - `{c.path}`: {_value(c.old)} → {_value(c.new)}" for c in changes]
+            lines += [f"  - {_change(c)}" for c in diff.changed[urn]]
+    if diff.removed:
+        lines += ["", "### Deleted", ""]
+        for urn in diff.removed:
+            lines.append(f"- `- {_short(urn)}`")
+            lines += _blocked_line(diff, urn, "delete")
     if diff.outputs:
         lines += ["", "### Stack outputs", ""]
-        lines += [f"- `{c.path}`: {_value(c.old)} → {_value(c.new)}" for c in diff.outputs]
+        lines += [f"- {_change(c)}" for c in diff.outputs]
     return "\n".join(lines) + "\n"

@@ -824,3 +824,37 @@ def test_names_with_a_trailing_newline_are_refused(config: Path) -> None:
         "--environment: 'dev\\n' is not a valid name; use letters, digits, '.', '-' and '_' (at "
         "most 64, starting with a letter or digit)"
     ]
+
+
+# -- values refused while reading, and Pulumi's own files ----------------------------------------
+
+
+def test_a_required_value_refused_while_reading_is_one_line_not_two(config: Path) -> None:
+    found = problems(
+        config,
+        """
+        assignments:
+          - principalId: !!binary aGVsbG8=
+            principalType: User
+            roles: [globalReader]
+        """,
+    )
+    about_principal = [line for line in found if "assignments[0].principalId" in line]
+    # Only the reader's line: not also "is required" for the value it left out.
+    assert len(about_principal) == 1 and "!!binary" in about_principal[0]
+
+
+def test_an_alias_bomb_in_a_pulumi_stack_file_is_one_clear_line(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fhir_apps.cli import main
+
+    bomb = "".join(
+        ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n']
+        + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 9)]
+    )
+    Path("Pulumi.boom.yaml").write_text("config:\n  fhir-apps:environment: dev\n" + bomb)
+    assert main(["check", "--stack", "boom", "--config-dir", str(config)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1
+    assert "Pulumi.boom.yaml: line 8: aliases here expand" in err[0]

@@ -15,11 +15,10 @@ import difflib
 import re
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
@@ -33,7 +32,15 @@ from fhir_apps.safeio.text import first_unsafe, shown
 from fhir_apps.spec.errors import ConfigError, Problem
 from fhir_apps.spec.model import Spec
 from fhir_apps.spec.semantics import spec_problems, spec_warnings
-from fhir_apps.spec.yamlio import Layer, Path_, format_path, read_layer
+from fhir_apps.spec.yamlio import (
+    LAYER_LIMITS,
+    Layer,
+    Path_,
+    YamlFileError,
+    format_path,
+    load_yaml,
+    read_layer,
+)
 
 __all__ = [
     "DEPRECATION_AZURE_API_FOR_FHIR",
@@ -133,11 +140,15 @@ def is_valid_name(name: str) -> bool:
 
 
 def _read_yaml_file(path: Path, what: str) -> Any:
+    """A Pulumi project or stack file, read within the same budget as a config layer (they are
+    as untrusted: an alias bomb in `Pulumi.<stack>.yaml` must not hang `check --stack`)."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:
-        message = f"cannot read the {what}: {shown(str(exc), 400)}"
-        raise ConfigError([Problem(str(path), "", message)]) from None
+        data, problems = load_yaml(path, str(path), replace(LAYER_LIMITS, what=f"a {what}"))
+    except YamlFileError as error:
+        raise ConfigError([error.problem]) from None
+    if problems:
+        raise ConfigError(problems)
+    return data
 
 
 def project_name(project_dir: Path | str) -> str:
@@ -254,6 +265,7 @@ class _Load:
         self._kept_assignments: list[int] = []
         # Paths of values that are not plain YAML (reported once; pydantic's error is dropped).
         self._foreign: list[Path_] = []
+        self._unreadable: set[str] = set()
 
     def run_loaded(self) -> LoadedStack:
         spec, warnings = self.run()
@@ -394,6 +406,9 @@ class _Load:
             layer, problems = read_layer(path, display)
             self.layers.append(layer)
             self.problems.extend(problems)
+            # A value refused while reading (a tag, a bad date) is left out of the layer; the
+            # model would then add "is required" for the same key, a second, misleading line.
+            self._unreadable.update(p.path for p in problems if p.path)
             self.broken = self.broken or layer.broken
 
     def _missing_environment(self) -> str:
@@ -527,6 +542,8 @@ class _Load:
         path, tp, parent = _walk(loc)
         if any(path[: len(foreign)] == foreign for foreign in self._foreign):
             return  # already reported as a value that is not plain YAML
+        if format_path(path) in self._unreadable:
+            return  # already reported by the reader, with its line
         kind = error["type"]
         value = error.get("input")
         ctx = error.get("ctx") or {}

@@ -232,11 +232,10 @@ def test_confidential_block_with_consent_and_planned_secret() -> None:
             },
         },
     )
-    # The grant's scopes equal the config's, so it imports cleanly: no finding about it.
-    assert _findings(adoption, "Contoso Clinician Portal") == [
-        _findings(adoption, "Contoso Clinician Portal")[0]
-    ]
-    assert _findings(adoption, "Contoso Clinician Portal")[0] == (
+    # The grant's scopes equal the config's, so it imports cleanly: the secret is the only
+    # finding.
+    (only,) = _findings(adoption, "Contoso Clinician Portal")
+    assert only == (
         "passwordCredentials: client secret 'portal-dev' (keyId "
         "1e7b3d9f-5a2c-4e86-b0d4-8c6a2e4f1b37, hint abc, expires 2026-02-01) cannot be imported "
         "(no one can read a secret's value back): the config plans two new rotating secrets "
@@ -395,6 +394,28 @@ def test_resource_app_details_the_config_cannot_carry(tmp_path: Path) -> None:
     _loads(result, tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("settings", "what"),
+    [
+        ({"enableAccessTokenIssuance": False, "enableIdTokenIssuance": True}, "ID tokens"),
+        ({"enableAccessTokenIssuance": True, "enableIdTokenIssuance": False}, "access tokens"),
+    ],
+    ids=["id-tokens", "access-tokens"],
+)
+def test_the_resource_apps_implicit_grant_is_reported(
+    tmp_path: Path, settings: dict[str, bool], what: str
+) -> None:
+    # The program turns implicit grant off on the FHIR resource app too: adoption must say so.
+    server = _app("fhir-server")
+    server["web"]["implicitGrantSettings"] = settings
+    result = plan(GraphExport(applications=(server,)), environment="dev")
+    assert _findings(result, "Contoso FHIR Server (dev)") == [
+        f"web.implicitGrantSettings: implicit grant is on ({what}); adoption turns it off: the "
+        "app must use the authorization-code flow (with PKCE in a browser)"
+    ]
+    _loads(result, tmp_path)
+
+
 def test_admin_scopes_member_types_and_missing_texts_are_kept_exactly(tmp_path: Path) -> None:
     server = _app("fhir-server")
     scope = server["api"]["oauth2PermissionScopes"][0]
@@ -472,7 +493,9 @@ def test_keys_do_not_depend_on_export_order() -> None:
 def test_yaml_starts_with_the_schema_and_parses_to_the_config() -> None:
     apps = [_app(p.stem.removeprefix("application-")) for p in FIXTURES.glob("application-*.json")]
     apps = [a for a in apps if a["displayName"] != "Contoso FHIR Server (dev)"]
+    assert len(apps) >= 5, "the fixtures are missing: the loops below would check nothing"
     adoption = plan(_export(*apps), environment="dev")
+    assert len(adoption.findings) >= 10, adoption.findings
     text = environment_yaml(adoption)
     assert text.splitlines()[0] == SCHEMA_LINE == "# yaml-language-server: $schema=../schema.json"
     assert yaml.safe_load(text) == adoption.config()
@@ -524,6 +547,25 @@ def test_variants_always_load(tmp_path: Path) -> None:
     ]
     service = next(c for c in adoption.clients if c.key == "contoso-claims-ingest")
     assert "scopes" not in service.block
+    # Each variant's change says what adoption does to it; the rest is the base's findings.
+    assert _findings(adoption, "Contoso Care Mobile") == [
+        "signInAudience: is AzureADMultipleOrgs; adoption sets AzureADMyOrg (this tenant only): "
+        "sign-ins from other tenants or personal accounts stop"
+    ]
+    assert _findings(adoption, "Contoso Clinician Portal")[0] == (
+        "identifierUris: 'api://4d8a2f6c-0e3b-4c97-8a15-2f7e9b3d6c08' is removed: a client "
+        "exposes no API"
+    )
+    assert [f.split(":")[0] for f in _findings(adoption, "Contoso Clinician Portal")] == [
+        "identifierUris",
+        "passwordCredentials",
+    ]
+    ingest = _findings(adoption, "Contoso Claims Ingest")
+    assert [f.split(":")[0] for f in ingest] == ["keyCredentials", "requiredResourceAccess"]
+    assert ingest[1] == (
+        "requiredResourceAccess: delegated scope(s) user_impersonation on the FHIR server are "
+        "removed: a service client gets application permissions (roles) only"
+    )
 
 
 # -- child objects: import ids, and findings where an import would stop `pulumi up` ---------------
@@ -547,6 +589,76 @@ def test_a_consent_grant_with_other_scopes_is_imported_and_says_how_to_align_it(
         "https://graph.microsoft.com/v1.0/oauth2PermissionGrants/"
         'IX2e-pK3x0GlyKcT9m8sQ5BJ6yQd4e2pE3Nf7z1K0aA --body \'{"scope": "user_impersonation"}\''
     )
+
+
+def _federated_with_audiences(*audiences: list[str]) -> dict[str, Any]:
+    """claims-ingest with one federated credential per entry of `audiences` (subjects -0, -1)."""
+    app = _app("claims-ingest")
+    (template,) = app["federatedIdentityCredentials"]
+    app["federatedIdentityCredentials"] = [
+        {
+            **template,
+            "id": f"00000000-0000-4000-8000-00000000000{index}",
+            "name": f"github-{index}",
+            "subject": f"repo:contoso/claims-ingest:environment:dev-{index}",
+            "audiences": list(each),
+        }
+        for index, each in enumerate(audiences)
+    ]
+    return app
+
+
+def test_a_custom_federated_audience_is_kept(tmp_path: Path) -> None:
+    # A sovereign cloud's (or a custom exchange's) audience. Were it dropped, the config would
+    # fall back to api://AzureADTokenExchange and the first `up` would differ from Entra at the
+    # import of each credential.
+    app = _federated_with_audiences(
+        ["api://AzureADTokenExchangeUSGov"], ["api://AzureADTokenExchangeUSGov"]
+    )
+    adoption = plan(_export(app), environment="dev")
+    assert adoption.clients[0].block["credential"] == {
+        "type": "federated",
+        "issuer": "https://token.actions.githubusercontent.com",
+        "subjects": [
+            "repo:contoso/claims-ingest:environment:dev-0",
+            "repo:contoso/claims-ingest:environment:dev-1",
+        ],
+        "audiences": ["api://AzureADTokenExchangeUSGov"],
+    }
+    assert not [f for f in adoption.findings if f.property == "federatedIdentityCredentials"], (
+        adoption.findings
+    )
+    write_environment(adoption, tmp_path, force=True)
+    spec = load_spec(tmp_path, environment="dev")
+    credential = spec.clients["contoso-claims-ingest"].credential
+    assert credential is not None and credential.type == "federated"
+    assert credential.audiences == ("api://AzureADTokenExchangeUSGov",)
+
+
+@pytest.mark.parametrize(
+    ("audiences", "shown"),
+    [
+        (
+            (["api://AzureADTokenExchange"], ["api://AzureADTokenExchangeUSGov"]),
+            "api://AzureADTokenExchange, api://AzureADTokenExchangeUSGov",
+        ),
+        (([],), "(none)"),
+    ],
+    ids=["two-audiences", "none"],
+)
+def test_federated_audiences_the_config_cannot_take_are_reported(
+    tmp_path: Path, audiences: tuple[list[str], ...], shown: str
+) -> None:
+    adoption = plan(_export(_federated_with_audiences(*audiences)), environment="dev")
+    assert "audiences" not in adoption.clients[0].block["credential"]  # the default, then
+    assert _findings(adoption, "Contoso Claims Ingest")[0] == (
+        f"federatedIdentityCredentials: audiences {shown}: the config takes exactly one; "
+        "adoption uses api://AzureADTokenExchange, and Pulumi imports a credential only when its "
+        "audiences equal the config's: before the first `pulumi up`, set the audiences of each "
+        "of these credentials to api://AzureADTokenExchange (az ad app federated-credential "
+        "update), or that import stops it"
+    )
+    _loads(adoption, tmp_path)
 
 
 def test_a_federated_credential_without_an_id_is_reported() -> None:

@@ -229,12 +229,12 @@ CASES: dict[str, Case] = {
     "check-stack-file-deep": Case(
         ("check", "--stack", "deep"),
         {"Pulumi.deep.yaml": b"config:\n  fhir-apps:environment: " + b"[" * 100_000 + b"\n"},
-        words=("Pulumi.deep.yaml: cannot read the stack file",),
+        words=("Pulumi.deep.yaml: line 2: nested more than 32 levels deep",),
     ),
     "check-stack-file-alias-bomb": Case(
         ("check", "--stack", "bomb"),
         {"Pulumi.bomb.yaml": BOMB},
-        words=("environment 'bomb' has no file",),
+        words=("Pulumi.bomb.yaml: line 6: aliases here expand",),
     ),
     "check-today-after-range": Case(
         (*CHECK, "--today", "9999-12-31"), exit=2, usage=True, words=("outside",)

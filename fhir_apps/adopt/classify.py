@@ -11,6 +11,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from fhir_apps.adopt.graphjson import AdoptInputError
+from fhir_apps.safeio.text import shown
 
 __all__ = [
     "ClientKind",
@@ -60,13 +61,13 @@ def find_resource_app(apps: Sequence[App], audience: str | None) -> tuple[App, s
         if not claiming:
             seen = sorted({u for app in apps for u in app.get("identifierUris") or []})
             raise AdoptInputError(
-                f"no resource app found: no application has the identifier URI {audience} "
-                f"(identifier URIs in the export: {', '.join(seen) or 'none'})"
+                f"no resource app found: no application has the identifier URI {shown(audience)} "
+                f"(identifier URIs in the export: {_listed([shown(uri) for uri in seen])})"
             )
         if len(claiming) > 1:
             raise AdoptInputError(
-                f"two apps claim the audience {audience}: "
-                + ", ".join(_describe(app) for app, _ in claiming)
+                f"two apps claim the audience {shown(audience)}: "
+                + _listed([_describe(app) for app, _ in claiming])
                 + "; an identifier URI is unique in a tenant, so the export mixes tenants or "
                 "environments: export one environment's apps"
             )
@@ -87,14 +88,20 @@ def find_resource_app(apps: Sequence[App], audience: str | None) -> tuple[App, s
     if len(apps_found) > 1 or len(candidates) > 1:
         raise AdoptInputError(
             "two apps claim to be the FHIR resource app: "
-            + ", ".join(f"{_describe(app)} as {uri}" for app, uri in candidates)
+            + _listed([f"{_describe(app)} as {shown(uri)}" for app, uri in candidates])
             + "; name the server URL with --audience"
         )
     return candidates[0]
 
 
+def _listed(items: Sequence[str], most: int = 10) -> str:
+    # An export of a whole tenant holds hundreds of apps: name a few, so the message stays short.
+    listed = ", ".join(items[:most]) or "none"
+    return f"{listed} and {len(items) - most} more" if len(items) > most else listed
+
+
 def _describe(app: App) -> str:
-    return f"'{app.get('displayName')}' (objectId {app['id']})"
+    return f"'{shown(app.get('displayName'))}' (objectId {shown(app['id'])})"
 
 
 def _exposes_api(app: App) -> bool:
@@ -120,8 +127,15 @@ def redirect_uris(app: App, platform: Literal["web", "spa", "publicClient"]) -> 
 def _native_platform(uris: Sequence[str]) -> Literal["mobile", "desktop"]:
     # Mobile SDKs redirect to a private-use scheme (msauth.<bundle>://auth on iOS,
     # msauth://<package>/<hash> on Android); desktop apps to loopback or the nativeclient page.
-    schemes = {urlsplit(uri).scheme.lower() for uri in uris}
+    schemes = {_scheme(uri) for uri in uris}
     return "mobile" if schemes - {"http", "https", "urn", ""} else "desktop"
+
+
+def _scheme(uri: str) -> str:
+    try:
+        return urlsplit(uri).scheme.lower()
+    except ValueError:  # e.g. `msauth://[x`: reported by the redirect URI rules, not a kind
+        return ""
 
 
 def client_kind(app: App, permissions: Sequence[dict[str, Any]], assigned_roles: int) -> ClientKind:

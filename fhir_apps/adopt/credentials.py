@@ -15,6 +15,7 @@ from typing import Any
 from fhir_apps.adopt.importids import federated_credential_import_id
 from fhir_apps.adopt.unmanaged import Add
 from fhir_apps.fhir_constants import FEDERATED_AUDIENCE
+from fhir_apps.safeio.text import shown
 
 __all__ = ["credential", "describe_key", "describe_secret", "federated_import_ids", "left_alone"]
 
@@ -172,16 +173,17 @@ def _date(value: Any) -> str:
 
 
 def describe_secret(secret: dict[str, Any]) -> str:
-    name = f" '{secret['displayName']}'" if secret.get("displayName") else ""
+    name = f" '{shown(secret['displayName'])}'" if secret.get("displayName") else ""
     return (
-        f"client secret{name} (keyId {secret.get('keyId')}, hint {secret.get('hint')}, expires "
+        f"client secret{name} (keyId {shown(secret.get('keyId'))}, hint "
+        f"{shown(secret.get('hint'))}, expires "
         f"{_date(secret.get('endDateTime'))})"
     )
 
 
 def describe_key(cert: dict[str, Any]) -> str:
-    name = f" '{cert['displayName']}'" if cert.get("displayName") else ""
+    name = f" '{shown(cert['displayName'])}'" if cert.get("displayName") else ""
     return (
-        f"certificate{name} (keyId {cert.get('keyId')}, thumbprint "
-        f"{cert.get('customKeyIdentifier')}, expires {_date(cert.get('endDateTime'))})"
+        f"certificate{name} (keyId {shown(cert.get('keyId'))}, thumbprint "
+        f"{shown(cert.get('customKeyIdentifier'))}, expires {_date(cert.get('endDateTime'))})"
     )

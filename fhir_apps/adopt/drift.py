@@ -19,6 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from fhir_apps.adopt.findings import one_line
+from fhir_apps.safeio.text import shown
+
 __all__ = ["MANAGED_PROPERTIES", "Drift", "compare", "managed_properties"]
 
 App = dict[str, Any]
@@ -42,6 +45,9 @@ MANAGED_PROPERTIES: Final = (
 )
 
 
+# Longest value printed whole: a drift line names what differs, it need not hold a whole export.
+_MAX_VALUE: Final = 2000
+
 _SCOPE_TEXTS: Final = (
     "adminConsentDisplayName",
     "adminConsentDescription",
@@ -61,13 +67,24 @@ class Drift:
     config: Any
 
     def __str__(self) -> str:
-        def show(value: Any) -> str:
-            return json.dumps(value, sort_keys=True)
-
         return (
-            f"{self.app} ({self.key}): {self.property}: existing {show(self.existing)}, "
-            f"config {show(self.config)}"
+            f"{shown(self.app)} ({shown(self.key)}): {self.property}: existing "
+            f"{_json(self.existing)}, config {_json(self.config)}"
         )
+
+
+def _json(value: Any) -> str:
+    """`value` as JSON on one line, every unsafe character escaped, and bounded."""
+    # JSON escapes the C0 controls; `one_line` the rest (DEL, C1, bidi, U+2028...), without
+    # doubling the backslashes JSON wrote, as `shown` would.
+    text = one_line(json.dumps(value, sort_keys=True, ensure_ascii=False))
+    if len(text) <= _MAX_VALUE:
+        return text
+    cut = text[:_MAX_VALUE]
+    # Never end on half an escape (`\u202e` is 6 characters).
+    backslash = cut.rfind("\\", _MAX_VALUE - 6)
+    cut = cut[:backslash] if backslash != -1 else cut
+    return f"{cut}…(+{len(text) - len(cut)} chars)"
 
 
 def _sorted(values: Sequence[str] | None) -> list[str]:

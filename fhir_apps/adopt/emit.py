@@ -1,11 +1,20 @@
 """The environment layer as YAML text, with every finding as a comment beside what it concerns.
 
 PyYAML writes no comments, so each block is dumped on its own and the comments are placed
-around it; the data itself always comes from `yaml.safe_dump`, so quoting is never hand-made.
+around it; the data itself always comes from PyYAML's safe dumper, so quoting is never
+hand-made.
+
+Everything here may hold text from a Graph export, which is foreign input: a display name with
+a line break must not end a comment and start a line of config. So every comment is made by
+`_comment`, which escapes any line break, control or bidi character left in its text, and every
+string in the data is written on one line with such characters escaped (`_Dumper`): each line
+of the file is one line of data or one comment, and reads as what it is.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import textwrap
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,11 +22,19 @@ from typing import Any, Final
 
 import yaml
 
-from fhir_apps.adopt.findings import Finding
+from fhir_apps.adopt.findings import Finding, one_line
 from fhir_apps.adopt.graphjson import AdoptInputError
-from fhir_apps.adopt.plan import Adoption
+from fhir_apps.adopt.plan import AdoptedApp, Adoption
+from fhir_apps.safeio.atomic import WriteError, write_atomic
+from fhir_apps.safeio.text import is_line_safe, shown
 
-__all__ = ["BASE_YAML", "SCHEMA_LINE", "environment_yaml", "write_environment"]
+__all__ = [
+    "BASE_YAML",
+    "SCHEMA_LINE",
+    "check_config_dir",
+    "environment_yaml",
+    "write_environment",
+]
 
 # Relative to config/environments/, where the file is written.
 SCHEMA_LINE: Final = "# yaml-language-server: $schema=../schema.json"
@@ -32,10 +49,47 @@ BASE_YAML: Final = """\
 """
 
 
+class _Dumper(yaml.SafeDumper):
+    """`yaml.SafeDumper` that writes each string on one line, showing what it holds.
+
+    (It overrides three methods of PyYAML's Emitter, unchanged since PyYAML 3; the property
+    test in tests/test_adopt_hostile.py says whether a new PyYAML still does what is meant.)
+
+    Plain `safe_dump` writes a line break inside a quoted string as a real line break (and
+    reads U+0085 back as a space), and with `allow_unicode` writes bidi controls raw, as
+    "printable": a string that holds any such character (see `safeio.text`) is written
+    double-quoted, in escapes throughout. A quoted string is never folded where a folded line
+    would start with `#`, which a reader takes for a comment.
+    """
+
+    def choose_scalar_style(self) -> str:
+        if isinstance(self.event, yaml.ScalarEvent) and not is_line_safe(self.event.value):
+            return '"'
+        return str(super().choose_scalar_style())
+
+    def write_double_quoted(self, text: str, split: bool = True) -> None:
+        allow_unicode = self.allow_unicode
+        self.allow_unicode = bool(allow_unicode) and is_line_safe(text)
+        try:
+            super().write_double_quoted(text, split and _foldable(text))
+        finally:
+            self.allow_unicode = allow_unicode
+
+    def write_single_quoted(self, text: str, split: bool = True) -> None:
+        super().write_single_quoted(text, split and _foldable(text))
+
+
+def _foldable(text: str) -> bool:
+    # PyYAML folds a quoted string at a space, and a double-quoted one also right after an
+    # escape, so any "#" could start a folded line. (A plain string it never folds before "#".)
+    return "#" not in text
+
+
 def _comment(text: str, indent: int = 0) -> list[str]:
+    """`text` as comment lines; nothing in it can end a line early (see the module docstring)."""
     pad = " " * indent
     return textwrap.wrap(
-        text,
+        one_line(text),
         width=WIDTH,
         initial_indent=f"{pad}# ",
         subsequent_indent=f"{pad}#   ",
@@ -47,11 +101,20 @@ def _comment(text: str, indent: int = 0) -> list[str]:
 def _dump(data: Any, indent: int = 0) -> list[str]:
     # PyYAML breaks a long text at the first space past `width`, so leave room for one word
     # (scope and role descriptions are long prose).
-    text = yaml.safe_dump(
-        data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=WIDTH - 20
+    text = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=WIDTH - 20,
     )
     pad = " " * indent
-    return [pad + line if line else line for line in text.splitlines()]
+    return [pad + line if line else line for line in text.rstrip("\n").split("\n")]
+
+
+def _title(app: AdoptedApp) -> str:
+    return f"{shown(app.display_name)} (appId {shown(app.app['appId'])})"
 
 
 def _findings(findings: Iterable[Finding], indent: int) -> list[str]:
@@ -70,7 +133,7 @@ def environment_yaml(adoption: Adoption) -> str:
 
     lines = [SCHEMA_LINE]
     lines += _comment(
-        f"Environment '{adoption.environment}', adopted from Microsoft Graph by `python -m "
+        f"Environment '{shown(adoption.environment)}', adopted from Microsoft Graph by `python -m "
         "fhir_apps adopt`. importIds make the first `pulumi up` import these objects instead of "
         "creating them (client ids stay): applications, service principals, app role "
         "assignments, admin consent grants and federated credentials; fhirServer.ids pins the "
@@ -89,10 +152,10 @@ def environment_yaml(adoption: Adoption) -> str:
     )
     others = sorted(set(by_app) - adopted_names)
     for name in others:
-        lines.append(f"# {name}:")
+        lines += _comment(f"{shown(name)}:")
         lines += _findings(by_app[name], 2)
     for name, reason in adoption.ignored:
-        lines += _comment(f"Not adopted: '{name}' {reason}.")
+        lines += _comment(f"Not adopted: '{shown(name)}' {reason}.")
     lines.append("")
     if adoption.tenant:
         lines += _comment(
@@ -101,13 +164,13 @@ def environment_yaml(adoption: Adoption) -> str:
         )
         lines += _dump({"tenant": adoption.tenant})
     server = adoption.server
-    lines += _comment(f"{server.display_name} (appId {server.app['appId']})")
+    lines += _comment(_title(server))
     lines += _findings(by_app.get(server.display_name, []), 0)
     lines += _dump({"fhirServer": server.block})
     if adoption.clients:
         lines.append("clients:")
         for client in adoption.clients:
-            lines += _comment(f"{client.display_name} (appId {client.app['appId']})", 2)
+            lines += _comment(_title(client), 2)
             lines += _findings(by_app.get(client.display_name, []), 2)
             lines += _dump({client.key: client.block}, 2)
     if adoption.assignments:
@@ -115,24 +178,125 @@ def environment_yaml(adoption: Adoption) -> str:
     return "\n".join(lines) + "\n"
 
 
+def check_config_dir(config_dir: Path | str) -> None:
+    """Raise AdoptInputError unless `config_dir` is a directory, or one that can be made.
+
+    Only the config directory itself is made, not a chain of missing parents: a mistyped path
+    should not quietly grow a directory tree somewhere else.
+    """
+    config_dir = Path(config_dir)
+    where = shown(str(config_dir), 400)
+    if config_dir.is_dir():
+        return
+    if config_dir.exists() or config_dir.is_symlink():
+        raise AdoptInputError(
+            f"{where}: --config-dir is not a directory; name the config directory (default: config)"
+        )
+    if not config_dir.absolute().parent.is_dir():
+        raise AdoptInputError(
+            f"{where}: --config-dir does not exist, and neither does its parent directory "
+            f"{shown(str(config_dir.absolute().parent), 400)}: create it, or check the path"
+        )
+
+
 def write_environment(adoption: Adoption, config_dir: Path | str, *, force: bool) -> list[Path]:
     """Write the environment file (and a minimal base.yaml if there is none); paths written.
 
     Refuses to replace an existing environment file unless `force`; never replaces base.yaml.
+    Each file is written whole or not at all (`safeio.atomic`): without `force` the environment
+    file is created exclusively, so of two runs at once exactly one writes it. base.yaml comes
+    first and stays if the environment file then fails: it is complete on its own, and a run
+    that failed must never delete a file that another run, which succeeded, relies on.
     """
     config_dir = Path(config_dir)
     target = config_dir / "environments" / f"{adoption.environment}.yaml"
+    text = environment_yaml(adoption)  # before anything is written: it may raise
+    check_config_dir(config_dir)
     if target.exists() and not force:
-        raise AdoptInputError(
-            f"{target}: exists; adopt will not overwrite it (pass --force to replace it, or "
-            "print the YAML without --write and merge by hand)"
-        )
+        raise AdoptInputError(_exists(target))
+    staged_problems(text, adoption.environment, config_dir)
+    _make_directory(config_dir)
+    _make_directory(target.parent)
     written = []
-    target.parent.mkdir(parents=True, exist_ok=True)
     base = config_dir / "base.yaml"
-    if not base.exists():
-        base.write_text(BASE_YAML, encoding="utf-8")
-        written.append(base)
-    target.write_text(environment_yaml(adoption), encoding="utf-8")
+    if not (base.exists() or base.is_symlink()):
+        try:
+            write_atomic(base, BASE_YAML, exclusive=True)
+            written.append(base)
+        except WriteError as error:
+            if not base.exists():  # else a run at the same time made it: that one serves
+                raise AdoptInputError(one_line(str(error))) from None
+    try:
+        write_atomic(target, text, exclusive=not force)
+    except WriteError as error:
+        if not force and target.exists():  # another run made it since the check above
+            raise AdoptInputError(_exists(target)) from None
+        raise AdoptInputError(one_line(str(error))) from None
     written.append(target)
     return written
+
+
+def staged_problems(text: str, environment: str, config_dir: Path) -> None:
+    """Raise AdoptInputError, with every problem `check` would report, when the config with
+    `text` as environments/<environment>.yaml would not load; nothing is written either way.
+
+    The check runs on a copy of the config directory, so a refused adoption (two apps whose
+    display names differ only in case, an identifier URI this tenant's layers make invalid)
+    leaves the user's files exactly as they were.
+    """
+    try:
+        _check_staged(text, environment, config_dir)
+    except OSError as error:
+        raise AdoptInputError(
+            "cannot check the adopted config in a temporary directory, so nothing was written: "
+            f"{error.strerror or error}"
+        ) from None
+
+
+def _check_staged(text: str, environment: str, config_dir: Path) -> None:
+    from fhir_apps.spec.errors import ConfigError
+    from fhir_apps.spec.loader import load_spec
+
+    with tempfile.TemporaryDirectory(prefix="fhir-apps-adopt-") as scratch:
+        staged = Path(scratch) / "config"
+        if config_dir.is_dir():
+            # symlinks=True: a link stays a link, so the containment rules judge it as they
+            # would in the real directory.
+            shutil.copytree(config_dir, staged, symlinks=True)
+        (staged / "environments").mkdir(parents=True, exist_ok=True)
+        if not (staged / "base.yaml").exists():
+            (staged / "base.yaml").write_text(BASE_YAML, encoding="utf-8")
+        (staged / "environments" / f"{environment}.yaml").write_text(text, encoding="utf-8")
+        try:
+            load_spec(staged, environment=environment)
+        except ConfigError as error:
+            # Name the files as they would be named in the real directory.
+            lines = [str(p).replace(str(staged), str(config_dir), 1) for p in error.problems]
+            raise AdoptInputError(
+                "the adopted config would not pass check, so nothing was written: "
+                + "; ".join(one_line(line) for line in lines)
+            ) from None
+
+
+def _exists(target: Path) -> str:
+    return (
+        f"{shown(str(target), 400)}: exists; adopt will not overwrite it (pass --force to replace "
+        "it, or print the YAML without --write and merge by hand)"
+    )
+
+
+def _make_directory(directory: Path) -> None:
+    if directory.is_dir():
+        return
+    try:
+        directory.mkdir()
+    except FileExistsError:
+        if not directory.is_dir():
+            raise AdoptInputError(
+                f"{shown(str(directory), 400)}: exists and is not a directory; adopt writes "
+                "the environment files there"
+            ) from None
+    except OSError as error:
+        raise AdoptInputError(
+            f"{shown(str(directory), 400)}: cannot create the directory: {error.strerror or error}"
+        ) from None

@@ -5,18 +5,24 @@ permission grants alike: a Graph page `{"value": [...]}` (`GET /applications`, `
 plain list (`az ad app list`, `az ad sp list`) or one object (`az ad app show`). Objects are
 returned as Graph gave them (camelCase keys, nulls kept); only the keys adoption relies on are
 checked, so a newer Graph property never breaks the import.
+
+An export is foreign input: the file is read within a size and depth budget, every key adoption
+reads is checked for its JSON type here (so no later `.get` meets a list where it expects an
+object), and every value echoed in a message goes through `shown`.
 """
 
 from __future__ import annotations
 
-import json
-import uuid
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-__all__ = ["AdoptInputError", "GraphExport", "read_export", "read_objects"]
+from fhir_apps.safeio.jsonfile import JsonFileError, read_json
+from fhir_apps.safeio.text import shown
+
+__all__ = ["AdoptInputError", "GraphExport", "is_guid", "read_export", "read_objects"]
 
 Kind = Literal["applications", "service principals", "app role assignments", "permission grants"]
 
@@ -39,6 +45,75 @@ _FLAGS: dict[str, str] = {
     "app role assignments": "--assignments",
     "permission grants": "--permission-grants",
 }
+# Graph writes object ids in this one form. `uuid.UUID` also takes braces, `urn:uuid:`, no
+# hyphens, and (through `int`) surrounding whitespace such as a line break: an id must be exactly
+# what Graph gives, since it is written into import ids and comments.
+_GUID: Final = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+# The JSON type of every key adoption reads (other keys are never read, so never checked).
+# A shape is a type (`str`, `bool`, `int`), an object `{key: shape}`, a list `[shape]` of items
+# of that shape, or a tuple of alternatives. A key may be absent or null (Graph's "unset"); a
+# list item may not.
+Shape = Any
+_TEXTS: Final[Shape] = {"displayName": str, "keyId": str, "endDateTime": str}
+_APPLICATION: Final[Shape] = {
+    "displayName": str,
+    "identifierUris": [str],
+    "publisherDomain": str,
+    "signInAudience": str,
+    "isFallbackPublicClient": bool,
+    "groupMembershipClaims": str,
+    "optionalClaims": {},
+    "api": {
+        "requestedAccessTokenVersion": int,
+        "knownClientApplications": [str],
+        "oauth2PermissionScopes": [
+            {
+                "id": str,
+                "value": str,
+                "type": str,
+                "isEnabled": bool,
+                "adminConsentDisplayName": str,
+                "adminConsentDescription": str,
+                "userConsentDisplayName": str,
+                "userConsentDescription": str,
+            }
+        ],
+    },
+    "appRoles": [
+        {
+            "id": str,
+            "value": str,
+            "isEnabled": bool,
+            "displayName": str,
+            "description": str,
+            "allowedMemberTypes": [str],
+        }
+    ],
+    "web": {
+        "redirectUris": [str],
+        "homePageUrl": str,
+        "logoutUrl": str,
+        "implicitGrantSettings": {"enableAccessTokenIssuance": bool, "enableIdTokenIssuance": bool},
+    },
+    "spa": {"redirectUris": [str]},
+    "publicClient": {"redirectUris": [str]},
+    "requiredResourceAccess": [
+        {"resourceAppId": str, "resourceAccess": [{"id": str, "type": str}]},
+    ],
+    "passwordCredentials": [{**_TEXTS, "hint": str}],
+    "keyCredentials": [{**_TEXTS, "customKeyIdentifier": str}],
+    "federatedIdentityCredentials": [
+        {"id": str, "name": str, "issuer": str, "subject": str, "audiences": [str]}
+    ],
+    "owners": [({"id": str}, str)],
+}
+_SHAPES: Final[dict[str, Shape]] = {
+    "applications": _APPLICATION,
+    "service principals": {"appRoleAssignmentRequired": bool, "owners": [({"id": str}, str)]},
+    "app role assignments": {"principalDisplayName": str, "principalType": str},
+    "permission grants": {"scope": str},
+}
 
 
 class AdoptInputError(Exception):
@@ -57,6 +132,11 @@ class GraphExport:
     has_service_principals: bool = False
 
 
+def is_guid(value: str) -> bool:
+    """Whether `value` is a GUID exactly as Graph writes one (`8-4-4-4-12` hex digits)."""
+    return _GUID.fullmatch(value) is not None
+
+
 def read_export(
     applications: Sequence[Path | str],
     service_principals: Path | str | None = None,
@@ -69,7 +149,7 @@ def read_export(
         "applications",
     )
     if not apps:
-        names = ", ".join(str(p) for p in applications)
+        names = ", ".join(shown(str(p), 400) for p in applications)
         raise AdoptInputError(f"{names}: no applications in the export")
     return GraphExport(
         applications=apps,
@@ -83,17 +163,10 @@ def read_export(
 def read_objects(path: Path | str, kind: Kind) -> list[dict[str, Any]]:
     """The Graph objects of `kind` in the file at `path` (page, list or single object)."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")  # PowerShell writes a BOM
-    except OSError as exc:
-        raise AdoptInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise AdoptInputError(f"{path}: not JSON: the file is not UTF-8 text") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise AdoptInputError(
-            f"{path}: not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
+        data = read_json(Path(path))
+    except JsonFileError as error:
+        raise AdoptInputError(str(error)) from None
+    where_file = shown(str(path), 400)
     if isinstance(data, dict) and isinstance(data.get("value"), list):
         items, where = data["value"], "value"
     elif isinstance(data, list):
@@ -102,12 +175,12 @@ def read_objects(path: Path | str, kind: Kind) -> list[dict[str, Any]]:
         items, where = [data], None
     else:
         raise AdoptInputError(
-            f'{path}: not Graph {kind}: expected a Graph page {{"value": [...]}}, a list (as '
-            "`az ... list` prints) or one object (as `az ... show` prints)"
+            f'{where_file}: not Graph {kind}: expected a Graph page {{"value": [...]}}, a list '
+            "(as `az ... list` prints) or one object (as `az ... show` prints)"
         )
     for index, item in enumerate(items):
         label = f"{where}[{index}]" if where is not None else ""
-        _check(item, kind, f"{path}: {label}: " if label else f"{path}: ")
+        _check(item, kind, f"{where_file}: {label}: " if label else f"{where_file}: ")
     return list(items)
 
 
@@ -122,7 +195,8 @@ def _unique(objects: Iterable[dict[str, Any]], kind: str) -> tuple[dict[str, Any
         earlier = seen.setdefault(obj["id"], obj)
         if earlier is not obj and earlier != obj:
             raise AdoptInputError(
-                f"{kind}: object {obj['id']} appears twice with different content; export it once"
+                f"{kind}: object {shown(obj['id'])} appears twice with different content; "
+                "export it once"
             )
     return tuple(seen.values())
 
@@ -142,7 +216,7 @@ def _check(item: Any, kind: Kind, where: str) -> None:
             "az 2.37 or later, or `az rest --uri https://graph.microsoft.com/v1.0/applications`"
         )
     required, guids = _REQUIRED[kind]
-    missing = [key for key in required if not isinstance(item.get(key), str)]
+    missing = [key for key in required if item.get(key) is None]
     if missing:
         for other, (keys, _) in _REQUIRED.items():
             if other != kind and other != "service principals" and all(k in item for k in keys):
@@ -154,8 +228,68 @@ def _check(item: Any, kind: Kind, where: str) -> None:
             f"{where}not one of the Graph {kind} (give them with {_FLAGS[kind]}): missing "
             f"{', '.join(missing)}"
         )
+    for key in required:
+        if not isinstance(item[key], str):
+            raise AdoptInputError(f"{where}{key}: expected a string, got {_kind(item[key])}")
     for key in guids:
-        try:
-            uuid.UUID(item[key])
-        except ValueError:
-            raise AdoptInputError(f"{where}{key} '{item[key]}' is not a GUID") from None
+        if not is_guid(item[key]):
+            raise AdoptInputError(f"{where}{key} '{shown(item[key])}' is not a GUID")
+    problem = _shape_problem(item, _SHAPES[kind], "")
+    if problem:
+        raise AdoptInputError(f"{where}{problem}")
+
+
+def _shape_problem(value: Any, shape: Shape, path: str, *, nullable: bool = True) -> str | None:
+    """Where `value` first differs from `shape` (`key.path: expected ..., got ...`), or None."""
+    if value is None:
+        return None if nullable else f"{path}: expected {_expected(shape)}, got null"
+    alternatives = shape if isinstance(shape, tuple) else (shape,)
+    matching = [alt for alt in alternatives if _is_kind(value, alt)]
+    if not matching:
+        nulls = " or null" if nullable else ""
+        return f"{path}: expected {_expected(shape)}{nulls}, got {_kind(value)}"
+    match = matching[0]
+    if isinstance(match, dict):
+        for key, inner in match.items():
+            problem = _shape_problem(value.get(key), inner, f"{path}.{key}" if path else key)
+            if problem:
+                return problem
+    elif isinstance(match, list):
+        for index, item in enumerate(value):
+            problem = _shape_problem(item, match[0], f"{path}[{index}]", nullable=False)
+            if problem:
+                return problem
+    return None
+
+
+def _is_kind(value: Any, shape: Shape) -> bool:
+    if isinstance(shape, dict):
+        return isinstance(value, dict)
+    if isinstance(shape, list):
+        return isinstance(value, list)
+    if shape is int:  # JSON true/false are Python bools, which are ints too
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, shape)
+
+
+def _expected(shape: Shape) -> str:
+    if isinstance(shape, tuple):
+        return " or ".join(_expected(alt) for alt in shape)
+    if isinstance(shape, dict):
+        return "an object"
+    if isinstance(shape, list):
+        return "a list"
+    return {str: "a string", bool: "true or false", int: "a whole number"}[shape]
+
+
+def _kind(value: Any) -> str:
+    """The JSON type of `value`, as a message names it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"

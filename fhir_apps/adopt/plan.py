@@ -22,7 +22,7 @@ from fhir_apps import rules
 from fhir_apps.adopt.classify import client_kind, fhir_permissions, find_resource_app, redirect_uris
 from fhir_apps.adopt.credentials import credential, federated_import_ids, left_alone
 from fhir_apps.adopt.findings import Finding
-from fhir_apps.adopt.graphjson import GraphExport
+from fhir_apps.adopt.graphjson import AdoptInputError, GraphExport, is_guid
 from fhir_apps.adopt.importids import (
     app_role_assignment_import_id,
     application_import_id,
@@ -30,6 +30,7 @@ from fhir_apps.adopt.importids import (
     service_principal_import_id,
 )
 from fhir_apps.adopt.unmanaged import client_api, common, implicit_grant, other_resource
+from fhir_apps.safeio.text import shown
 
 __all__ = [
     "SERVER_KEY",
@@ -137,6 +138,7 @@ class _Planner:
 
     def run(self) -> Adoption:
         resource, audience = find_resource_app(self.export.applications, self.audience_arg)
+        _refuse(resource, "displayName", rules.display_name_problem(str(resource["displayName"])))
         self.resource = resource
         self.audience = audience
         self.sps = {sp["appId"]: sp for sp in self.export.service_principals}
@@ -168,16 +170,23 @@ class _Planner:
             "anyway, then export again with owners (Graph $expand=owners) and run adopt again: "
             "the config lists the exported owners, and none when the export has none",
         )
-        return Adoption(
+        tenant = self._tenant(audience)
+        domains = tenant["verifiedDomains"] if tenant else self._base_domains()
+        problem = rules.identifier_uri_problem(audience, domains)
+        # Not echoed: user information in it may be a password (the problem says what is wrong).
+        _refuse(resource, "identifier URI (the server URL)", problem)
+        adoption = Adoption(
             environment=self.environment,
             audience=audience,
             server=server,
             clients=tuple(clients),
             assignments=tuple(assignments),
-            tenant=self._tenant(audience),
+            tenant=tenant,
             findings=tuple(sorted(set(self.findings))),
             ignored=tuple(ignored),
         )
+        _refuse_surrogates(adoption.config())
+        return adoption
 
     def _add(self, app: App | str, prop: str, message: str) -> None:
         name = app if isinstance(app, str) else str(app["displayName"])
@@ -201,8 +210,9 @@ class _Planner:
                 self._add(
                     app,
                     "identifierUris",
-                    f"'{uri}' is removed: the config has one identifier URI, the server URL "
-                    f"{audience} (tokens requested for '{uri}' stop being issued)",
+                    f"'{shown(uri)}' is removed: the config has one identifier URI, the server "
+                    f"URL {shown(audience)} (tokens requested for '{shown(uri)}' stop being "
+                    "issued)",
                 )
         version = api.get("requestedAccessTokenVersion") or 1
         problem = rules.access_token_version_problem(version, audience)
@@ -214,7 +224,7 @@ class _Planner:
                 self._add(
                     app,
                     f"{platform}.redirectUris",
-                    f"'{uri}' is removed: the FHIR API signs no one in itself",
+                    f"'{shown(uri)}' is removed: the FHIR API signs no one in itself",
                 )
         self._web_urls(app, keep=False)
         implicit_grant(app, self._add)
@@ -256,19 +266,21 @@ class _Planner:
         for item in items:
             value, item_id = item.get("value"), item.get("id")
             if not value:
-                self._add(app, prop, f"{what} {item_id} has no value: adoption removes it")
+                self._add(app, prop, f"{what} {shown(item_id)} has no value: adoption removes it")
                 continue
             if item.get("isEnabled") is False:
                 self._add(
                     app,
                     prop,
-                    f"{what} '{value}' is disabled: adoption removes it (it grants nothing now); "
-                    "to keep it, enable it and run adopt again",
+                    f"{what} '{shown(value)}' is disabled: adoption removes it (it grants nothing "
+                    "now); to keep it, enable it and run adopt again",
                 )
                 continue
             problems = rules.permission_value_problems(value, what)
             if problems:
-                self._add(app, prop, f"'{value}': {'; '.join(problems)}: adoption removes it")
+                self._add(
+                    app, prop, f"'{shown(value)}': {'; '.join(problems)}: adoption removes it"
+                )
                 continue
             kept[str(value)] = str(item_id)
         return kept
@@ -286,6 +298,10 @@ class _Planner:
                 "type": "Admin" if item.get("type") == "Admin" else "User",
                 **{key: str(item.get(key) or "") for key in _SCOPE_TEXTS},
             }
+            # The names a consent prompt shows: the config check refuses what hides text there.
+            for key in ("adminConsentDisplayName", "userConsentDisplayName"):
+                problem = rules.unsafe_text_problem(details[value][key])
+                _refuse(self.resource, f"scope '{shown(value)}' {key}", problem)
         return dict(sorted(details.items()))
 
     def _role_details(
@@ -300,6 +316,10 @@ class _Planner:
             entry: dict[str, Any] = {}
             for key in ("displayName", "description"):
                 text = str(item.get(key) or "")
+                if key == "displayName":  # the config check refuses what hides a role's name
+                    _refuse(
+                        app, f"role '{shown(value)}' displayName", rules.unsafe_text_problem(text)
+                    )
                 if rules.app_role_text_problem(text) is None:
                     entry[key] = text
                 else:
@@ -348,6 +368,8 @@ class _Planner:
             key = client_key(str(app["displayName"]), (c.key for c in adopted))
             block = self._client(app, key, kind.kind, kind.platform, permissions, assigned)
             if block is not None:
+                # Its name goes into the config; one that is not adopted is only shown escaped.
+                _refuse(app, "displayName", rules.display_name_problem(str(app["displayName"])))
                 adopted.append(AdoptedApp(key, app, block))
         adopted.sort(key=lambda c: c.key)
         return adopted, ignored
@@ -462,9 +484,9 @@ class _Planner:
             self._add(
                 app,
                 "appRoleAssignments",
-                f"holds role '{role}' (assignment {assignment_id}); the config gives a {kind} "
-                "client no roles, so the assignment is left as it is (delete it in the portal "
-                "if the app does not need it)",
+                f"holds role '{role}' (assignment {shown(assignment_id)}); the config gives a "
+                f"{kind} client no roles, so the assignment is left as it is (delete it in the "
+                "portal if the app does not need it)",
             )
         if consent_grant is not None:
             import_ids["consentGrant"] = consent_grant
@@ -489,8 +511,8 @@ class _Planner:
                 self._add(
                     app,
                     "requiredResourceAccess",
-                    f"{what} {permission.get('id')} is not an enabled {what} of the FHIR server: "
-                    "adoption removes the request",
+                    f"{what} {shown(permission.get('id'))} is not an enabled {what} of the FHIR "
+                    "server: adoption removes the request",
                 )
                 continue
             (scopes if is_scope else roles).add(value)
@@ -522,7 +544,7 @@ class _Planner:
                 self._add(
                     app,
                     f"{source}.redirectUris",
-                    f"'{uri}' {'; '.join(problems)}: adoption removes it from the app",
+                    f"'{shown(uri)}' {'; '.join(problems)}: adoption removes it from the app",
                 )
             else:
                 kept.append(uri)
@@ -539,10 +561,14 @@ class _Planner:
             if keep and not problems:
                 kept[config_name] = url
             elif keep:
-                self._add(app, f"web.{graph_name}", f"'{url}' {'; '.join(problems)}: removed")
+                self._add(
+                    app, f"web.{graph_name}", f"'{shown(url)}' {'; '.join(problems)}: removed"
+                )
             else:
                 self._add(
-                    app, f"web.{graph_name}", f"'{url}' is removed: only web clients keep one"
+                    app,
+                    f"web.{graph_name}",
+                    f"'{shown(url)}' is removed: only web clients keep one",
                 )
         return kept
 
@@ -552,8 +578,8 @@ class _Planner:
                 self._add(
                     app,
                     f"{platform}.redirectUris",
-                    f"'{uri}' is removed: a client has one platform in the config, and this app "
-                    "is adopted as another",
+                    f"'{shown(uri)}' is removed: a client has one platform in the config, and this "
+                    "app is adopted as another",
                 )
 
     def _no_roles(self, app: App, roles: Sequence[str], why: str) -> None:
@@ -600,8 +626,8 @@ class _Planner:
             self._add(
                 app,
                 "oauth2PermissionGrants",
-                f"admin consent ({' '.join(granted)}) exists, but the config requests no scope "
-                "on the FHIR server, so it manages no grant: the grant is left as it is",
+                f"admin consent ({shown(' '.join(granted))}) exists, but the config requests no "
+                "scope on the FHIR server, so it manages no grant: the grant is left as it is",
             )
             return True, None
         if granted != sorted(scopes):
@@ -609,12 +635,12 @@ class _Planner:
             self._add(
                 app,
                 "oauth2PermissionGrants",
-                f"admin consent grants '{' '.join(granted)}' and the config consents to "
+                f"admin consent grants '{shown(' '.join(granted))}' and the config consents to "
                 f"'{wanted}'; Pulumi imports the grant (importIds.consentGrant) only when they "
                 f"are equal, so the first `pulumi up` stops at {key}-consent with 'inputs to "
                 "import do not match the existing resource'. Before it, set the grant's scopes: "
                 "az rest --method PATCH --uri https://graph.microsoft.com/v1.0/"
-                f'oauth2PermissionGrants/{grant["id"]} --body \'{{"scope": "{wanted}"}}\'',
+                f'oauth2PermissionGrants/{shown(grant["id"])} --body \'{{"scope": "{wanted}"}}\'',
             )
         return True, consent_grant_import_id(str(grant["id"]))
 
@@ -632,11 +658,12 @@ class _Planner:
                 continue
             role = roles.get(assignment["appRoleId"])
             name = assignment.get("principalDisplayName") or assignment["principalId"]
+            named = shown(name)
             if role is None:
                 self._add(
                     self.resource,
                     "appRoleAssignments",
-                    f"{name} holds role {assignment['appRoleId']}, which the config does not "
+                    f"{named} holds role {assignment['appRoleId']}, which the config does not "
                     "define (disabled or without a value): not adopted",
                 )
                 continue
@@ -645,7 +672,8 @@ class _Planner:
                 self._add(
                     self.resource,
                     "appRoleAssignments",
-                    f"{name}: principal type {kind!r} is not one the config knows: not adopted",
+                    f"{named}: principal type {_quoted(kind)} is not one the config knows: not "
+                    "adopted",
                 )
                 continue
             entry = by_principal.setdefault(
@@ -730,7 +758,10 @@ class _Planner:
         base = self._base_domains()
         if rules.identifier_uri_problem(audience, base) is None:
             return None
-        host = (urlsplit(audience).hostname or "").lower()
+        try:
+            host = (urlsplit(audience).hostname or "").lower()
+        except ValueError:  # `https://[x`: the identifier URI check after this refuses it
+            return None
         publisher = str(self.resource.get("publisherDomain") or "").lower()
         domain = (
             publisher
@@ -755,6 +786,51 @@ def _owner_ids(source: App) -> set[str]:
     found: set[str] = set()
     for owner in source.get("owners") or []:
         owner_id = owner.get("id") if isinstance(owner, dict) else owner
-        if isinstance(owner_id, str) and rules.object_id_problem(owner_id) is None:
+        # Strictly a GUID: the rules' check also takes forms Graph never writes (`{...}`, or
+        # with a line break around it), and an owner id is written into the config as it is.
+        if (
+            isinstance(owner_id, str)
+            and is_guid(owner_id)
+            and rules.object_id_problem(owner_id) is None
+        ):
             found.add(owner_id)
     return found
+
+
+def _refuse(app: App, what: str, problem: str | None) -> None:
+    """Refuse to adopt `app` when its `what` has a `problem` that the config check refuses.
+
+    Adoption writes Entra's values as they are, so that the first `pulumi up` imports the
+    objects; a value that hides what it says (a line break, control or bidi character in a
+    name) cannot be written, and changing it would not import: it must be corrected in Entra.
+    The app is named by its object id, and its name only escaped.
+    """
+    if problem is None:
+        return
+    raise AdoptInputError(
+        f"application {shown(app['id'])} ('{shown(app['displayName'])}'): {what} {problem}. "
+        "Adopt takes over no such app: correct it in Entra (az ad app update --id "
+        f"{shown(app['appId'])}) and export again"
+    )
+
+
+def _refuse_surrogates(config: Any) -> None:
+    """Refuse a config holding a lone surrogate (JSON's `"\\ud800"`): it is not Unicode, so
+    no YAML file can hold it."""
+    stack: list[tuple[str, Any]] = [("", config)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack += [(f"{path}.{k}" if path else str(k), v) for k, v in value.items()]
+            stack += [(path, k) for k in value if isinstance(k, str)]
+        elif isinstance(value, list):
+            stack += [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+        elif isinstance(value, str) and any("\ud800" <= c <= "\udfff" for c in value):
+            raise AdoptInputError(
+                f"the export holds text that is not Unicode (a lone surrogate) for {path}: "
+                f"'{shown(value)}'; correct it in Entra and export again"
+            )
+
+
+def _quoted(value: Any) -> str:
+    return f"'{shown(value)}'" if isinstance(value, str) else "null"

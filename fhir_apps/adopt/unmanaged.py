@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+from fhir_apps.safeio.text import shown
+
 __all__ = [
     "AZURE_AD_GRAPH_APP_ID",
     "MICROSOFT_GRAPH_APP_ID",
@@ -57,7 +59,7 @@ def implicit_grant(app: App, add: Add) -> None:
 def other_resource(app: App, entry: dict[str, Any], why: str, add: Add) -> None:
     resource_id = str(entry.get("resourceAppId"))
     names = ", ".join(
-        f"{_WELL_KNOWN.get((resource_id, a.get('id')), a.get('id'))} "
+        f"{_WELL_KNOWN.get((resource_id, a.get('id'))) or shown(a.get('id'))} "
         f"({'delegated' if a.get('type') == 'Scope' else 'application'})"
         for a in entry.get("resourceAccess") or []
     )
@@ -80,7 +82,8 @@ def other_resource(app: App, entry: dict[str, Any], why: str, add: Add) -> None:
         add(
             app,
             "requiredResourceAccess",
-            f"asks resource app {resource_id} for {names}; {why}: adoption removes this request",
+            f"asks resource app {shown(resource_id)} for {names}; {why}: adoption removes this "
+            "request",
         )
 
 
@@ -90,12 +93,12 @@ def common(app: App, add: Add) -> None:
         add(
             app,
             "signInAudience",
-            f"is {audience}; adoption sets AzureADMyOrg (this tenant only): sign-ins from "
+            f"is {shown(audience)}; adoption sets AzureADMyOrg (this tenant only): sign-ins from "
             "other tenants or personal accounts stop",
         )
     api = app.get("api") or {}
     for known in api.get("knownClientApplications") or []:
-        add(app, "api.knownClientApplications", f"'{known}' is removed (not managed)")
+        add(app, "api.knownClientApplications", f"'{shown(known)}' is removed (not managed)")
     if api.get("preAuthorizedApplications"):
         add(
             app,
@@ -110,22 +113,22 @@ def common(app: App, add: Add) -> None:
         add(
             app,
             "groupMembershipClaims",
-            f"'{groups}' is removed (tokens stop carrying group claims): not managed",
+            f"'{shown(groups)}' is removed (tokens stop carrying group claims): not managed",
         )
 
 
 def client_api(app: App, add: Add) -> None:
     api = app.get("api") or {}
     for uri in app.get("identifierUris") or []:
-        add(app, "identifierUris", f"'{uri}' is removed: a client exposes no API")
+        add(app, "identifierUris", f"'{shown(uri)}' is removed: a client exposes no API")
     for scope in api.get("oauth2PermissionScopes") or []:
         add(
             app,
             "api.oauth2PermissionScopes",
-            f"scope '{scope.get('value')}' is removed: a client exposes no API",
+            f"scope '{shown(scope.get('value'))}' is removed: a client exposes no API",
         )
     for role in app.get("appRoles") or []:
-        add(app, "appRoles", f"role '{role.get('value')}' is removed: a client has no roles")
+        add(app, "appRoles", f"role '{shown(role.get('value'))}' is removed: a client has no roles")
     version = api.get("requestedAccessTokenVersion")
     if version not in (None, 1):
         add(

@@ -8,6 +8,7 @@ current config would set, and exits 1 when there is drift. Bad input: one messag
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -72,15 +73,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fhir_apps.adopt.emit import environment_yaml, write_environment
+    from fhir_apps.adopt.emit import check_config_dir, environment_yaml, write_environment
+    from fhir_apps.adopt.findings import one_line
     from fhir_apps.adopt.graphjson import AdoptInputError, read_export
     from fhir_apps.adopt.plan import plan
 
     environment: str = args.environment
-    if not environment or Path(environment).name != environment or environment.startswith("."):
-        print(f"adopt: --environment '{environment}' must be a plain name", file=sys.stderr)
+    # Before anything is read or written: the name becomes a file name under the config dir.
+    problem = _environment_problem(environment)
+    if problem:
+        print(f"adopt: {problem}", file=sys.stderr)
         return 1
     try:
+        if args.write:  # a config dir that cannot take the file: say so before reading exports
+            check_config_dir(args.config_dir)
         export = read_export(
             args.applications, args.service_principals, args.assignments, args.permission_grants
         )
@@ -94,17 +100,40 @@ def run(args: argparse.Namespace) -> int:
             return 0
         written = write_environment(adoption, args.config_dir, force=args.force)
     except AdoptInputError as error:
-        print(f"adopt: {error}", file=sys.stderr)
+        # Messages quote exports and paths: `one_line` keeps each to the one line it is.
+        print(f"adopt: {one_line(str(error))}", file=sys.stderr)
         return 1
     for path in written:
-        print(f"wrote {path}", file=sys.stderr)
+        print(f"wrote {one_line(str(path))}", file=sys.stderr)
+    argv = ["check", "--environment", environment, "--config-dir", str(args.config_dir)]
+    check = _command("python", "-m", "fhir_apps", *argv)
     print(
         f"{len(adoption.findings)} finding(s), written as comments; review them, then run "
-        f"`python -m fhir_apps check --environment {environment} --config-dir {args.config_dir}`"
-        " and `pulumi preview`",
+        f"`{check}` and `pulumi preview`",
         file=sys.stderr,
     )
     return _verify(args)
+
+
+def _environment_problem(environment: str) -> str | None:
+    """Why `environment` is not an environment name, or None: the loader's rule, exactly."""
+    from fhir_apps.safeio.text import shown
+    from fhir_apps.spec.loader import is_valid_name
+
+    if is_valid_name(environment):
+        return None
+    return (
+        f"--environment '{shown(environment)}' must be a plain name: letters, digits, '.', '-' "
+        "and '_', at most 64, starting with a letter or digit (it names the file "
+        "environments/<name>.yaml)"
+    )
+
+
+def _command(*argv: str) -> str:
+    """A command line to suggest, each word quoted for a POSIX shell, on one line."""
+    from fhir_apps.adopt.findings import one_line
+
+    return one_line(" ".join(shlex.quote(word) for word in argv))
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -125,6 +154,7 @@ def _verify(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace, export: object, adoption: object) -> int:
     # Imported here: only --check runs the Pulumi program.
     from fhir_apps.adopt.drift import compare
+    from fhir_apps.adopt.findings import one_line
     from fhir_apps.adopt.graphjson import GraphExport
     from fhir_apps.adopt.plan import Adoption
     from fhir_apps.render.engine import RenderError, render
@@ -143,7 +173,7 @@ def _check(args: argparse.Namespace, export: object, adoption: object) -> int:
             print(problem, file=sys.stderr)
         return 1
     except RenderError as error:
-        print(f"adopt: render: {error}", file=sys.stderr)
+        print(f"adopt: render: {one_line(str(error))}", file=sys.stderr)
         return 1
     drifts = compare(
         manifests(rendering), export.applications, [a.app["id"] for a in adoption.adopted()]

@@ -39,6 +39,10 @@ def write_atomic(path: Path, text: str, *, exclusive: bool) -> None:
     if exclusive and (path.exists() or path.is_symlink()):
         raise WriteError(f"{path}: exists")
     try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from a JSON "\ud800" escape
+        raise WriteError(f"{path}: cannot write: the text is not valid Unicode") from None
+    try:
         fd, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise WriteError(f"{path}: cannot write: {exc.strerror or exc}") from None
@@ -46,7 +50,7 @@ def write_atomic(path: Path, text: str, *, exclusive: bool) -> None:
     try:
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(text.encode("utf-8"))
+                handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             # mkstemp creates 0600; a config file gets the permissions a plain open() would.

@@ -21,8 +21,9 @@ from pathlib import Path
 from fhir_apps.arm import key_vault_secret_name
 from fhir_apps.safeio.text import shown
 from fhir_apps.spec.errors import ConfigError, Problem
-from fhir_apps.spec.loader import LoadedStack, load_stack, stack_environment
+from fhir_apps.spec.loader import LoadedStack, load_stack
 from fhir_apps.spec.model import FederatedCredential, SecretCredential, Spec
+from fhir_apps.spec.pulumifiles import stack_environment
 from fhir_apps.spec.yamlio import Path_, format_path
 
 __all__ = ["AllStacks", "Target", "check_all", "targets"]

@@ -148,7 +148,7 @@ def expiry_warnings(
 
 def _pinned_today(project_dir: Path, stack: str) -> tuple[str, dt.date] | None:
     """(`<file>: config.<project>:today`, the day) when the stack file pins a valid day."""
-    from fhir_apps.spec.loader import stack_setting
+    from fhir_apps.spec.pulumifiles import stack_setting
 
     found = stack_setting(project_dir, stack, "today")
     if found is None:

@@ -219,7 +219,8 @@ def build(out: Path, *, force: bool = False) -> Path:
 def stack_policy_config(stack: str, environment: str | None, config_dir: Path) -> dict[str, Any]:
     """What `check --policies` applies to the stack: `policy_config_for_spec` of its spec."""
     from fhir_apps.policies import policy_config_for_spec
-    from fhir_apps.spec.loader import load_spec, stack_environment
+    from fhir_apps.spec.loader import load_spec
+    from fhir_apps.spec.pulumifiles import stack_environment
 
     environment = environment or stack_environment(Path.cwd(), stack)
     return policy_config_for_spec(load_spec(config_dir, environment=environment, stack=stack))

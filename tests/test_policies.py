@@ -791,7 +791,7 @@ def test_violation_line_format_and_mandatory() -> None:
 
 def _example_stacks() -> list[tuple[str, str]]:
     """(environment, stack) of every Pulumi.<stack>.yaml and every environment file."""
-    from fhir_apps.spec.loader import stack_environment
+    from fhir_apps.spec.pulumifiles import stack_environment
 
     pairs = {(env.stem, env.stem) for env in (ROOT / "config" / "environments").glob("*.yaml")}
     for path in ROOT.glob("Pulumi.*.yaml"):

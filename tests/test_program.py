@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from fhir_apps.render.engine import PROJECT_DIR, RenderError, render
-from fhir_apps.spec.loader import stack_environment
+from fhir_apps.spec.pulumifiles import stack_environment
 
 CONFIG_DIR = PROJECT_DIR / "config"
 TODAY = dt.date(2025, 6, 1)

@@ -37,7 +37,8 @@ from fhir_apps.render.engine import RenderError, Rendering, render
 from fhir_apps.render.graph import manifests
 from fhir_apps.render.mocks import MOCK_SECRET_PREFIX, PlaceholderMocks
 from fhir_apps.spec.errors import ConfigError
-from fhir_apps.spec.loader import load_spec, stack_environment
+from fhir_apps.spec.loader import load_spec
+from fhir_apps.spec.pulumifiles import stack_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config"

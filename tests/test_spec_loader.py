@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from fhir_apps.spec.errors import ConfigError, Problem
-from fhir_apps.spec.loader import load_spec, load_spec_with_warnings, stack_environment
+from fhir_apps.spec.loader import load_spec, load_spec_with_warnings
+from fhir_apps.spec.pulumifiles import stack_environment
 
 REPO = Path(__file__).resolve().parent.parent
 

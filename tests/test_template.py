@@ -23,7 +23,7 @@ import yaml
 from fhir_apps.cli import main
 from fhir_apps.render.engine import PROJECT_DIR, RenderError, render
 from fhir_apps.spec.errors import ConfigError
-from fhir_apps.spec.loader import stack_environment
+from fhir_apps.spec.pulumifiles import stack_environment
 
 NAME = "acme-fhir"
 TODAY = dt.date(2025, 6, 1)

@@ -32,7 +32,7 @@ def resolve_environment(parser: argparse.ArgumentParser, args: argparse.Namespac
     if args.environment:
         return str(args.environment)
     if args.stack:
-        from fhir_apps.spec.loader import stack_environment
+        from fhir_apps.spec.pulumifiles import stack_environment
 
         return stack_environment(Path.cwd(), args.stack)
     parser.error("give --environment ENV (or --stack STACK, whose Pulumi.STACK.yaml names it)")

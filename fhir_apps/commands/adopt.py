@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
 def _environment_problem(environment: str) -> str | None:
     """Why `environment` is not an environment name, or None: the loader's rule, exactly."""
     from fhir_apps.safeio.text import shown
-    from fhir_apps.spec.loader import is_valid_name
+    from fhir_apps.spec.pulumifiles import is_valid_name
 
     if is_valid_name(environment):
         return None

@@ -196,7 +196,7 @@ def _environments(given: str | None, urls: dict[str, str], ask: Ask | None) -> l
             "give --url ENV=URL for each environment, e.g. "
             f"--url dev={URL_EXAMPLE['oss']} --url prod=https://fhir.example.org"
         )
-    from fhir_apps.spec.loader import is_valid_name
+    from fhir_apps.spec.pulumifiles import is_valid_name
 
     seen: dict[str, str] = {}
     for name in names:

@@ -12,15 +12,11 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import difflib
-import re
-import types
-import typing
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-from pydantic.alias_generators import to_camel
+from pydantic import ValidationError
 
 from fhir_apps.certificates import (
     CertificateFileError,
@@ -28,43 +24,42 @@ from fhir_apps.certificates import (
     certificate_path,
     read_public_certificate,
 )
-from fhir_apps.safeio.text import first_unsafe, shown
+from fhir_apps.safeio.text import shown
 from fhir_apps.spec.errors import ConfigError, Problem
+from fhir_apps.spec.messages import (
+    RESERVED_KEYS,
+    foreign_message,
+    foreign_values,
+    key_path,
+    one_line,
+    pydantic_message,
+    show,
+    tags,
+    unknown_key,
+    walk,
+)
 from fhir_apps.spec.model import Spec
+from fhir_apps.spec.pulumifiles import is_valid_name
 from fhir_apps.spec.semantics import spec_problems, spec_warnings
 from fhir_apps.spec.yamlio import (
-    LAYER_LIMITS,
     Layer,
     Path_,
-    YamlFileError,
     format_path,
-    load_yaml,
     read_layer,
 )
 
 __all__ = [
     "DEPRECATION_AZURE_API_FOR_FHIR",
     "LoadedStack",
-    "is_valid_name",
     "load_spec",
     "load_spec_with_warnings",
     "load_stack",
-    "project_name",
-    "stack_environment",
-    "stack_setting",
 ]
 
 DEPRECATION_AZURE_API_FOR_FHIR = (
     "azure-api-for-fhir is retired on 2026-09-30 and takes no new deployments since 2025-04-01; "
     "plan the move to kind ahds (Azure Health Data Services)"
 )
-# The project name Pulumi.yaml ships with; a project made with `pulumi new --name` has another.
-SHIPPED_PROJECT = "fhir-apps"
-ENVIRONMENT_KEY = f"{SHIPPED_PROJECT}:environment"
-# Applied with fullmatch: `$` alone would also match before a trailing newline.
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-# Keys whose value is chosen at load time, never written in a layer.
-_RESERVED = {"environment": "--environment", "stack": "--stack"}
 _CERT_WARN_DAYS = 30
 
 
@@ -134,97 +129,6 @@ def load_stack(
     return _Load(Path(config_dir), environment, stack, today).run_loaded()
 
 
-def is_valid_name(name: str) -> bool:
-    """True for a valid environment or stack name (the rule `--environment` is checked by)."""
-    return _NAME.fullmatch(name) is not None
-
-
-def _read_yaml_file(path: Path, what: str) -> Any:
-    """A Pulumi project or stack file, read within the same budget as a config layer (they are
-    as untrusted: an alias bomb in `Pulumi.<stack>.yaml` must not hang `check --stack`)."""
-    try:
-        data, problems = load_yaml(path, str(path), replace(LAYER_LIMITS, what=f"a {what}"))
-    except YamlFileError as error:
-        raise ConfigError([error.problem]) from None
-    if problems:
-        raise ConfigError(problems)
-    return data
-
-
-def project_name(project_dir: Path | str) -> str:
-    """The name in `<project_dir>/Pulumi.yaml`, which namespaces the project's settings
-    (`<name>:environment`); the shipped name when there is no project file."""
-    path = Path(project_dir) / "Pulumi.yaml"
-    if not path.is_file():
-        return SHIPPED_PROJECT
-    data = _read_yaml_file(path, "project file")
-    name = data.get("name") if isinstance(data, dict) else None
-    if not isinstance(name, str) or not name:
-        raise ConfigError([Problem(str(path), "name", "must be the project's name")])
-    return name
-
-
-def stack_environment(project_dir: Path | str, stack: str) -> str:
-    """The environment of a Pulumi stack: `<project>:environment` in `Pulumi.<stack>.yaml`
-    (`fhir-apps:environment` in this project; `<name>:environment` after `pulumi new --name`).
-
-    Defaults to the stack name when the file or the key is absent.
-    """
-    path = Path(project_dir) / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        return stack
-    project = project_name(project_dir)
-    key = f"{project}:environment"
-    data = _read_yaml_file(path, "stack file")
-    config = data.get("config") if isinstance(data, dict) else None
-    value = config.get(key) if isinstance(config, dict) else None
-    if isinstance(value, dict):
-        value = value.get("value")
-    if value is None and isinstance(config, dict) and config.get(ENVIRONMENT_KEY) is not None:
-        # A stack file copied from the template into a renamed project: its key is ignored by
-        # Pulumi's namespacing, so the stack would quietly deploy the wrong environment.
-        message = (
-            f"this project is named '{shown(project)}', so the key is {shown(key)}; "
-            f"rename it (pulumi config rm {ENVIRONMENT_KEY}; pulumi config set environment ...)"
-        )
-        raise ConfigError([Problem(str(path), f"config.{ENVIRONMENT_KEY}", message)])
-    if value is None:
-        return stack
-    if not isinstance(value, str) or not _NAME.fullmatch(value):
-        raise ConfigError(
-            [
-                Problem(
-                    str(path),
-                    f"config.{shown(key)}",
-                    "must be an environment name (letters, digits, '.', '-', '_')",
-                )
-            ]
-        )
-    return value
-
-
-def stack_setting(project_dir: Path | str, stack: str, key: str) -> tuple[str, str] | None:
-    """`(<file>: config.<project>:<key>, value)` of a text setting in `Pulumi.<stack>.yaml`,
-    or None when the file, the key or a text value is absent (never raises for a bad file: the
-    callers only warn, and `pulumi` itself reports a file it cannot read)."""
-    path = Path(project_dir) / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        return None
-    try:
-        project = project_name(project_dir)
-        data = _read_yaml_file(path, "stack file")
-    except ConfigError:
-        return None
-    config = data.get("config") if isinstance(data, dict) else None
-    name = f"{project}:{key}"
-    value = config.get(name) if isinstance(config, dict) else None
-    if isinstance(value, dict):
-        value = value.get("value")
-    if not isinstance(value, str):
-        return None
-    return f"{shown(str(path), 400)}: config.{shown(name)}", value
-
-
 @dataclass
 class _Merged:
     data: dict[str, Any] = field(default_factory=dict)
@@ -281,7 +185,7 @@ class _Load:
         if self.broken:
             self._raise_if_problems()
         for index, layer in enumerate(self.layers):
-            for key, flag in _RESERVED.items():
+            for key, flag in RESERVED_KEYS.items():
                 if key in layer.data:
                     self._add((key,), f"is set by {flag}, not in a config file; remove it", index)
             _merge(self.merged, layer, index, ())
@@ -295,7 +199,7 @@ class _Load:
             data["protected"] = True
         self._refuse_foreign(data)
         warnings = self._stack_warnings() + self._certificates()
-        for key in _RESERVED:
+        for key in RESERVED_KEYS:
             data.pop(key, None)
         data["environment"] = self.environment
         data["stack"] = self.stack or self.environment
@@ -311,11 +215,11 @@ class _Load:
         """Refuse what PyYAML's safe loader makes of tags and dates (bytes, dates, sets, pairs)
         under every key, with one message: pydantic would coerce some (16 bytes make a GUID)
         and word the rest by the field's type."""
-        for path, value in _foreign_values(data):
-            if path[0] in _RESERVED:
+        for path, value in foreign_values(data):
+            if path[0] in RESERVED_KEYS:
                 continue  # reported as a key that does not belong in YAML at all
             self._foreign.append(path)
-            self._add(path, _foreign_message(value))
+            self._add(path, foreign_message(value))
 
     def _validate(self, data: dict[str, Any]) -> Spec | None:
         """Validate; on structural errors only in some clients or assignments, leave those out
@@ -369,7 +273,7 @@ class _Load:
 
     def _read(self) -> None:
         for name, flag in ((self.environment, "--environment"), (self.stack, "--stack")):
-            if name is not None and not _NAME.fullmatch(name):
+            if name is not None and not is_valid_name(name):
                 self.problems.append(
                     Problem(
                         flag,
@@ -521,12 +425,12 @@ class _Load:
         if layer is not None:
             index, line = layer, self.layers[layer].lines.get(path)
         self.problems.append(
-            Problem(self.layers[index].file, _key_path(path), _one_line(message), line)
+            Problem(self.layers[index].file, key_path(path), one_line(message), line)
         )
 
     def _at(self, path: Path_, message: str) -> str:
         index, _ = self._where(path)
-        return f"{self.layers[index].file}: {_key_path(path)}: {_one_line(message)}"
+        return f"{self.layers[index].file}: {key_path(path)}: {one_line(message)}"
 
     def _raise_if_problems(self) -> None:
         if not self.problems:
@@ -539,7 +443,7 @@ class _Load:
 
     def _pydantic(self, error: Any) -> None:
         loc = tuple(error["loc"])
-        path, tp, parent = _walk(loc)
+        path, tp, parent = walk(loc)
         if any(path[: len(foreign)] == foreign for foreign in self._foreign):
             return  # already reported as a value that is not plain YAML
         if format_path(path) in self._unreadable:
@@ -549,18 +453,18 @@ class _Load:
         ctx = error.get("ctx") or {}
         if kind in ("union_tag_not_found", "union_tag_invalid"):
             name = str(ctx.get("discriminator", "kind")).strip("'\"")
-            tags = _tags(tp)
+            choices = tags(tp)
             path = (*path, name)
             if kind == "union_tag_not_found":
-                message = f"is required; one of {tags}"
+                message = f"is required; one of {choices}"
                 if not isinstance(value, dict):
-                    path, message = path[:-1], f"must be a mapping of keys; got {_show(value)}"
+                    path, message = path[:-1], f"must be a mapping of keys; got {show(value)}"
             else:
-                message = f"must be one of {tags}; got {_show(ctx.get('tag'))}"
+                message = f"must be one of {choices}; got {show(ctx.get('tag'))}"
         elif kind == "extra_forbidden":
-            message = _unknown_key(str(path[-1]), parent)
+            message = unknown_key(str(path[-1]), parent)
         else:
-            message = _message(kind, value, ctx, tp, error.get("msg", ""), path)
+            message = pydantic_message(kind, value, ctx, tp, error.get("msg", ""), path)
         self._add(path, message)
 
 
@@ -629,242 +533,6 @@ def _get(data: dict[str, Any], path: Path_) -> dict[str, Any]:
     for part in path:
         data = data[part]  # type: ignore[index]
     return data
-
-
-# -- pydantic errors as messages that say what is allowed -------------------------------------
-
-
-def _unwrap(tp: Any) -> Any:
-    while True:
-        origin = typing.get_origin(tp)
-        if origin is typing.Annotated:
-            tp = typing.get_args(tp)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(tp) if a is not type(None)]
-            if len(args) != 1:
-                return tp
-            tp = args[0]
-        else:
-            return tp
-
-
-def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
-
-
-def _aliases(model: type[BaseModel]) -> dict[str, Any]:
-    return {(f.alias or name): f for name, f in model.model_fields.items()}
-
-
-def _walk(loc: tuple[Any, ...]) -> tuple[Path_, Any, type[BaseModel] | None]:
-    """The data path of a pydantic `loc` without discriminator tags, its type, its parent model."""
-    path: list[str | int] = []
-    tp: Any = Spec
-    parent: type[BaseModel] | None = None
-    for part in loc:
-        tp = _unwrap(tp) if tp is not None else None
-        if tp is not None and typing.get_origin(tp) in (typing.Union, types.UnionType):
-            member = next(
-                (m for m in typing.get_args(tp) if _is_model(m) and part in _literals(m)), None
-            )
-            if member is not None:
-                tp = member
-                continue
-        path.append(part)
-        if _is_model(tp):
-            parent = tp
-            found = _aliases(tp).get(part)
-            tp = found.annotation if found is not None else None
-        elif typing.get_origin(tp) in (tuple, list):
-            tp = typing.get_args(tp)[0]
-        elif typing.get_origin(tp) is dict:
-            tp = typing.get_args(tp)[1]
-        else:
-            tp = None
-    return tuple(path), tp, parent
-
-
-def _literals(model: type[BaseModel]) -> tuple[Any, ...]:
-    for name in ("kind", "type"):
-        found = model.model_fields.get(name)
-        if found is not None and typing.get_origin(found.annotation) is Literal:
-            return typing.get_args(found.annotation)
-    return ()
-
-
-def _tags(tp: Any) -> str:
-    tp = _unwrap(tp) if tp is not None else None
-    values: list[Any] = []
-    if tp is not None:
-        for member in typing.get_args(tp):
-            if _is_model(member):
-                values.extend(_literals(member))
-    return ", ".join(f"'{v}'" for v in values) or "(unknown)"
-
-
-# Keys that belong elsewhere: a more useful answer than the closest spelling.
-_KEY_HINTS = {
-    "roles": "confidential and public clients act for a signed-in user and get delegated scopes; "
-    "give users roles with assignments, or use kind service for application permissions",
-    "platform": "only public clients have a platform (spa, mobile or desktop)",
-}
-
-
-def _unknown_key(key: str, parent: type[BaseModel] | None) -> str:
-    message = _unknown_key_message(key, parent)
-    return message.replace(f"'{key}'", f"'{shown(key)}'", 1)
-
-
-def _unknown_key_message(key: str, parent: type[BaseModel] | None) -> str:
-    allowed = sorted(_aliases(parent)) if parent is not None else []
-    if parent is Spec:
-        allowed = [key for key in allowed if key not in _RESERVED]
-    if parent is not None and key in _KEY_HINTS and parent.__name__.endswith("Client"):
-        return f"unknown key '{key}'; {_KEY_HINTS[key]}"
-    if to_camel(key) in allowed:
-        return f"unknown key '{key}'; did you mean '{to_camel(key)}'? (keys are camelCase)"
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-    if close:
-        return f"unknown key '{key}'; did you mean '{close[0]}'?"
-    if allowed:
-        return f"unknown key '{key}'; allowed: {', '.join(allowed)}"
-    return f"unknown key '{key}'"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return f"'{shown(value)}'"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, bytes):
-        return "!!binary data"
-    return shown(str(value))
-
-
-# What YAML 1.1 (and pydantic's lax mode) read as booleans: quoted, they are text that a reader
-# takes for a flag.
-_FLAG_WORDS = {
-    **dict.fromkeys(("true", "yes", "y", "on", "1"), "true"),
-    **dict.fromkeys(("false", "no", "n", "off", "0"), "false"),
-}
-
-
-def _quoted_hint(kind: str, value: Any) -> str:
-    """`the string '30' ...; write 30 without quotes` for a quoted value that reads as meant."""
-    if kind == "bool" and isinstance(value, str) and value.strip().lower() in _FLAG_WORDS:
-        meant = _FLAG_WORDS[value.strip().lower()]
-        return f" (a string, in quotes); write {meant} without quotes if {meant} is meant"
-    if kind == "int" and isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-        return f" (a string, in quotes); write {int(value)} without quotes"
-    if kind == "int" and isinstance(value, float) and value.is_integer():
-        return f"; write {int(value)}"
-    if kind == "bool" and isinstance(value, int) and not isinstance(value, bool):
-        return " (a number)"
-    return ""
-
-
-def _message(kind: str, value: Any, ctx: dict[str, Any], tp: Any, msg: str, path: Path_) -> str:
-    got = _show(value)
-    literal = _unwrap(tp) if tp is not None else None
-    choices = ""
-    if typing.get_origin(literal) is Literal:
-        choices = ", ".join(_show(v) for v in typing.get_args(literal))
-    if kind == "missing":
-        return f"is required; one of {choices}" if choices else "is required"
-    if kind == "literal_error":
-        return f"must be one of {choices or ctx.get('expected')}; got {got}"
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"must be a whole number; got {got}{_quoted_hint('int', value)}"
-    if kind in ("bool_type", "bool_parsing"):
-        return f"must be true or false; got {got}{_quoted_hint('bool', value)}"
-    if kind == "string_type":
-        return f"must be text; got {got}"
-    if kind in ("uuid_type", "uuid_parsing", "uuid_version"):
-        return f"must be a GUID such as 00000000-0000-0000-0000-000000000000; got {got}"
-    if kind in ("tuple_type", "list_type"):
-        return f"must be a list; got {got}"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"must be a mapping of keys; got {got}"
-    if kind == "greater_than_equal":
-        return f"must be at least {ctx.get('ge')}; got {got}"
-    if kind == "less_than_equal":
-        extra = ""
-        if path and path[-1] == "maxSecretLifetimeDays":
-            extra = " (Entra's ceiling for a client secret: 24 months)"
-        return f"must be at most {ctx.get('le')}{extra}; got {got}"
-    if kind == "string_too_short":
-        return f"must be at least {ctx.get('min_length')} characters long"
-    if kind == "string_too_long":
-        return f"must be at most {ctx.get('max_length')} characters long"
-    if kind in ("value_error", "assertion_error"):
-        return str(msg).removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    return str(msg)
-
-
-# -- values that are not plain YAML -----------------------------------------------------------
-
-# What PyYAML's safe loader makes of plain scalars, mappings and sequences; anything else came
-# from a tag (`!!binary`, `!!set`, `!!omap`, `!!pairs`, `!!timestamp`) or an unquoted date.
-_PLAIN = (str, int, float, bool, type(None), dict, list)
-
-
-def _foreign_values(data: dict[str, Any]) -> list[tuple[Path_, Any]]:
-    """(key path, value) of every value in `data` that is not plain YAML, in document order."""
-    found: list[tuple[Path_, Any]] = []
-    stack: list[tuple[Path_, Any]] = [((), data)]
-    while stack:  # iterative: the layers were read within a depth budget, but stay safe
-        path, value = stack.pop()
-        if isinstance(value, dict):
-            children: list[tuple[Path_, Any]] = [((*path, k), v) for k, v in value.items()]
-        elif isinstance(value, list):
-            children = [((*path, i), v) for i, v in enumerate(value)]
-        else:
-            if not isinstance(value, _PLAIN):
-                found.append((path, value))
-            continue
-        stack.extend(reversed(children))
-    return found
-
-
-def _foreign_message(value: Any) -> str:
-    plain = "fhir-apps reads plain YAML values only (text, numbers, true/false, lists, mappings)"
-    if isinstance(value, dt.date):  # also datetime
-        text = str(value)
-        return (
-            f"got the date {text}: YAML reads an unquoted date as a date, not as text; quote it "
-            f"('{text}')"
-        )
-    if isinstance(value, bytes):
-        return f"got !!binary data; {plain}: write the value itself, not its base64"
-    if isinstance(value, set | frozenset):
-        return f"got a !!set; {plain}: write a list"
-    if isinstance(value, tuple):
-        return f"got an !!omap or !!pairs entry; {plain}: write a mapping"
-    return f"got a YAML {type(value).__name__}; {plain}"
-
-
-# -- showing keys and messages -----------------------------------------------------------------
-
-_MAX_PATH_SHOWN = 300
-_MAX_MESSAGE_SHOWN = 2000
-
-
-def _one_line(text: str, limit: int = _MAX_MESSAGE_SHOWN) -> str:
-    """`text` as it is when it is one safe line of reasonable length, else escaped and bounded:
-    a key or value echoed from a layer must not break or reorder the line a problem prints as."""
-    if first_unsafe(text) is None and len(text) <= limit:
-        return text
-    return shown(text, limit)
-
-
-def _key_path(path: Path_) -> str:
-    return _one_line(format_path(path), _MAX_PATH_SHOWN)
 
 
 # -- certificates ----------------------------------------------------------------------------

@@ -14,8 +14,13 @@ import pulumi_azuread as azuread
 
 from components.credentials import ClientCredential, ClientCredentialArgs, CredentialContext
 from components.fhir_resource_app import FhirResourceApp
+from fhir_apps.fhir_constants import (
+    FHIR_USER_CLAIM,
+    GRAPH_DELEGATED_SCOPES,
+    MICROSOFT_GRAPH_APP_ID,
+)
 from fhir_apps.spec.errors import StackError
-from fhir_apps.spec.model import Credential, ImportIds
+from fhir_apps.spec.model import AppInfo, Credential, ImportIds, OptionalClaims
 
 __all__ = ["ClientArgs", "ClientComponent", "Platform"]
 
@@ -36,6 +41,12 @@ class ClientArgs:
         the client from the config nor `pulumi destroy` deletes them; set in a `protected`
         environment unless the client is being retired. Credentials are never protected: they
         rotate and roll over.
+    mapped_claims: the application accepts mapped claims, so that the fhirUser claims mapping
+        policy assigned to its service principal puts fhirUser into its ID tokens (SMART).
+    smart_gateway: the SMART front door's base URL (`fhirServer.smartGateway`), if any.
+    graph_service_principal_id: object id of Microsoft Graph's service principal in the tenant,
+        for the admin consent of a client's `graphScopes` (None when no client needs it).
+    about: the application's notes, description and links (`clients.<key>.about`).
     """
 
     display_name: str
@@ -44,6 +55,10 @@ class ClientArgs:
     tenant_id: pulumi.Input[str]
     import_ids: ImportIds = field(default_factory=ImportIds)
     protect: bool = False
+    mapped_claims: bool = False
+    smart_gateway: str | None = None
+    graph_service_principal_id: pulumi.Input[str] | None = None
+    about: AppInfo = field(default_factory=AppInfo)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +80,8 @@ class ClientComponent(pulumi.ComponentResource):
         client_id: the application's appId (MSAL's `clientId`).
         application_object_id: the application's object id.
         service_principal_object_id: its service principal's object id.
+        service_principal_id: its service principal's resource id (what the provider's policy
+            assignments take; the object id in this provider version).
         redirect_uris: all redirect URIs, sorted.
         scope: the scope string to request (`<audience>/.default`, or delegated scopes).
         client_secret: the current secret, marked secret (secret credentials only, else None).
@@ -74,6 +91,7 @@ class ClientComponent(pulumi.ComponentResource):
     client_id: pulumi.Output[str]
     application_object_id: pulumi.Output[str]
     service_principal_object_id: pulumi.Output[str]
+    service_principal_id: pulumi.Output[str]
     redirect_uris: list[str]
     scope: str
     client_secret: pulumi.Output[str] | None
@@ -93,13 +111,20 @@ class ClientComponent(pulumi.ComponentResource):
         credential: Credential | None = None,
         credential_context: CredentialContext | None = None,
         scope: str,
+        graph_scopes: Sequence[str] = (),
+        optional_claims: OptionalClaims | None = None,
     ) -> None:
         super().__init__(type_token, name, None, opts)
         resource = args.resource
         scopes = tuple(sorted(set(scopes)))
-        # App roles exist only on the open-source server's app; managed FHIR services grant
-        # daemons access with Azure RBAC at the service scope (a separate component's job).
-        roles = tuple(sorted(set(roles))) if resource.kind == "oss" else ()
+        graph_scopes = tuple(sorted(set(graph_scopes)))
+        # App roles of the resource app: all of an oss server's roles (an unknown one is an
+        # error), the SMART app's own (system.*); FHIR RBAC role names are granted at the
+        # service by a separate component.
+        if resource.kind == "oss":
+            roles = tuple(sorted(set(roles)))
+        else:
+            roles = tuple(sorted(r for r in set(roles) if r in resource.planned_role_ids))
         self.redirect_uris = sorted(
             {
                 *platform.web_redirect_uris,
@@ -109,7 +134,9 @@ class ClientComponent(pulumi.ComponentResource):
         )
         self.scope = scope
 
-        app = self._create_application(name, args, platform, scopes, roles)
+        app = self._create_application(
+            name, args, platform, scopes, roles, graph_scopes, optional_claims
+        )
         service_principal = azuread.ServicePrincipal(
             f"{name}-sp",
             azuread.ServicePrincipalArgs(client_id=app.client_id, owners=args.owners),
@@ -121,6 +148,20 @@ class ClientComponent(pulumi.ComponentResource):
         if admin_consent and scopes:
             self._create_admin_consent(
                 name, service_principal, resource, scopes, import_ids.consent_grant, args.protect
+            )
+        if admin_consent and graph_scopes and args.graph_service_principal_id is not None:
+            # Admin consent for the OpenID Connect scopes too, or users are asked for them.
+            azuread.ServicePrincipalDelegatedPermissionGrant(
+                f"{name}-consent-graph",
+                azuread.ServicePrincipalDelegatedPermissionGrantArgs(
+                    service_principal_object_id=service_principal.object_id,
+                    resource_service_principal_object_id=args.graph_service_principal_id,
+                    claim_values=list(graph_scopes),
+                ),
+                # An adopted grant (importIds.graphConsentGrant); Entra refuses a second one.
+                opts=pulumi.ResourceOptions(
+                    parent=self, protect=args.protect, import_=import_ids.graph_consent_grant
+                ),
             )
         for role in roles:
             self._create_role_assignment(
@@ -143,6 +184,7 @@ class ClientComponent(pulumi.ComponentResource):
         self.client_id = app.client_id
         self.application_object_id = app.object_id
         self.service_principal_object_id = service_principal.object_id
+        self.service_principal_id = service_principal.id
         self.register_outputs(
             {
                 "client_id": self.client_id,
@@ -162,12 +204,15 @@ class ClientComponent(pulumi.ComponentResource):
         platform: Platform,
         scopes: tuple[str, ...],
         roles: tuple[str, ...],
+        graph_scopes: tuple[str, ...],
+        optional_claims: OptionalClaims | None,
     ) -> azuread.Application:
         resource = args.resource
         return azuread.Application(
             f"{name}-app",
             azuread.ApplicationArgs(
                 display_name=args.display_name,
+                **args.about.application_args(),
                 sign_in_audience="AzureADMyOrg",
                 owners=args.owners,
                 prevent_duplicate_names=True,
@@ -188,7 +233,14 @@ class ClientComponent(pulumi.ComponentResource):
                 public_client=azuread.ApplicationPublicClientArgs(
                     redirect_uris=sorted(set(platform.public_client_redirect_uris))
                 ),
-                required_resource_accesses=_api_permissions(resource, scopes, roles),
+                required_resource_accesses=_api_permissions(resource, scopes, roles, graph_scopes),
+                # Only sent when used, so that every other client's inputs stay as they were.
+                api=(
+                    azuread.ApplicationApiArgs(mapped_claims_enabled=True)
+                    if args.mapped_claims
+                    else None
+                ),
+                optional_claims=_optional_claims(optional_claims),
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -264,21 +316,63 @@ class ClientComponent(pulumi.ComponentResource):
 
 
 def _api_permissions(
-    resource: FhirResourceApp, scopes: tuple[str, ...], roles: tuple[str, ...]
+    resource: FhirResourceApp,
+    scopes: tuple[str, ...],
+    roles: tuple[str, ...],
+    graph_scopes: tuple[str, ...] = (),
 ) -> pulumi.Input[list[dict[str, Any]]]:
     """The client's `requiredResourceAccesses`, as plain values wherever the ids are known.
 
     Only the resource app's appId is an output (the dependency on it); the scope and role ids
-    are fixed before deployment except for a managed service's first-party app.
+    are fixed before deployment except for a managed service's first-party app. Microsoft
+    Graph's OpenID Connect scopes (`graphScopes`) follow, with their fixed ids.
     """
+    graph = _graph_access(graph_scopes)
     if resource.planned_scope_ids is not None:
-        return _required_resource_accesses(
-            resource.client_id, resource.planned_scope_ids, resource.planned_role_ids, scopes, roles
+        return (
+            _required_resource_accesses(
+                resource.client_id,
+                resource.planned_scope_ids,
+                resource.planned_role_ids,
+                scopes,
+                roles,
+            )
+            + graph
         )
     return resource.scope_ids.apply(
-        lambda scope_ids: _required_resource_accesses(
-            resource.client_id, scope_ids, resource.planned_role_ids, scopes, roles
+        lambda scope_ids: (
+            _required_resource_accesses(
+                resource.client_id, scope_ids, resource.planned_role_ids, scopes, roles
+            )
+            + graph
         )
+    )
+
+
+def _graph_access(graph_scopes: tuple[str, ...]) -> list[dict[str, Any]]:
+    if not graph_scopes:
+        return []
+    accesses = [
+        {"id": scope_id, "type": "Scope"}
+        for scope_id in sorted(GRAPH_DELEGATED_SCOPES[s] for s in graph_scopes)
+    ]
+    return [{"resource_app_id": MICROSOFT_GRAPH_APP_ID, "resource_accesses": accesses}]
+
+
+def _optional_claims(claims: OptionalClaims | None) -> azuread.ApplicationOptionalClaimsArgs | None:
+    """Entra optional claims; `fhirUser` is left out: it comes from the claims mapping policy."""
+    if claims is None:
+        return None
+    id_token = sorted(set(claims.id_token) - {FHIR_USER_CLAIM})
+    access_token = sorted(set(claims.access_token) - {FHIR_USER_CLAIM})
+    if not id_token and not access_token:
+        return None
+    return azuread.ApplicationOptionalClaimsArgs(
+        id_tokens=[azuread.ApplicationOptionalClaimsIdTokenArgs(name=n) for n in id_token] or None,
+        access_tokens=[
+            azuread.ApplicationOptionalClaimsAccessTokenArgs(name=n) for n in access_token
+        ]
+        or None,
     )
 
 

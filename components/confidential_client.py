@@ -51,4 +51,6 @@ class ConfidentialClient(ClientComponent):
             credential=client.credential,
             credential_context=args.credential_context,
             scope=delegated_scopes(args.resource.audience, client.scopes),
+            graph_scopes=client.graph_scopes,
+            optional_claims=client.optional_claims,
         )

@@ -5,10 +5,15 @@ server URL, delegated scopes, app roles) and its service principal. For the mana
 (`ahds`, `azure-api-for-fhir`) Entra already holds the first-party "Azure Healthcare APIs"
 application: it is looked up, never created, and its scope ids are read from the tenant.
 
-The one exception is SMART on FHIR on a deployed AHDS service (`smart: true`): as in Microsoft's
-SMART samples, a custom resource application exposes the SMART scopes (written with dots) and the
-FHIR service's audience points at its identifier URI. It is created like the oss app, without app
-roles (access is Azure RBAC at the service) and without requiring an app role assignment.
+The one exception is SMART on FHIR on an AHDS service (`smart: true`): as in Microsoft's SMART
+sample (Azure-Samples/azure-health-data-and-ai-samples, smartonfhir-smart-v2, "FHIR Resource App
+Registration"), a custom resource application exposes the SMART scopes (written with dots) and the
+FHIR service's audience points at its identifier URI: Microsoft cannot allow claims mapping on
+its first-party app, and SMART needs the fhirUser claim (`components.claims_mapping`). It is
+created like the oss app: it accepts mapped claims, its app roles are for backend services
+(`system.*`; users hold Azure RBAC roles at the service), and it never requires an app role
+assignment. A value that is both an app role and a scope (the sample's `user.all.read`) is the
+pair Entra accepts: the role takes the scope's id and admin consent texts.
 """
 
 from __future__ import annotations
@@ -86,6 +91,8 @@ class FhirResourceApp(pulumi.ComponentResource):
     audience: str
     authority: pulumi.Output[str]
     client_id: pulumi.Output[str]
+    application_object_id: pulumi.Output[str] | None
+    service_principal_id: pulumi.Output[str]
     service_principal_object_id: pulumi.Output[str]
     scope_ids: pulumi.Output[dict[str, str]]
     role_ids: pulumi.Output[dict[str, str]]
@@ -116,29 +123,38 @@ class FhirResourceApp(pulumi.ComponentResource):
 
     def _create_resource_app(self, name: str, args: FhirResourceAppArgs) -> None:
         server = args.server
-        scope_ids = ids.ids_for("scope", server.scopes, server.ids.scopes)
+        smart = server.smart_app()
+        scope_ids = ids.ids_for("scope", server.exposed_scopes(), server.ids.scopes)
         role_ids = ids.ids_for("role", server.app_roles, server.ids.roles)
+        # A role/scope pair shares one id (Entra refuses the pair otherwise): the scope's.
+        role_ids.update({value: scope_ids[value] for value in role_ids if value in scope_ids})
         label = args.display_name
+        scopes = {
+            value: _scope(
+                value,
+                scope_id,
+                label,
+                self.audience,
+                server.scope_details.get(value) or ScopeDetails(),
+            )
+            for value, scope_id in scope_ids.items()
+        }
         app = azuread.Application(
             f"{name}-app",
             azuread.ApplicationArgs(
                 display_name=args.display_name,
+                # Notes, description and links (fhirServer.about): an adopted app keeps its own.
+                **server.about.application_args(),
                 sign_in_audience="AzureADMyOrg",
                 # Managed inline only: never together with ApplicationIdentifierUri (it would
                 # fight this list and Entra loses one of them: pulumi-azuread #1036).
                 identifier_uris=[self.audience],
                 api=azuread.ApplicationApiArgs(
                     requested_access_token_version=server.access_token_version,
-                    oauth2_permission_scopes=[
-                        _scope(
-                            value,
-                            scope_id,
-                            label,
-                            self.audience,
-                            server.scope_details.get(value) or ScopeDetails(),
-                        )
-                        for value, scope_id in scope_ids.items()
-                    ],
+                    oauth2_permission_scopes=list(scopes.values()),
+                    # The fhirUser claim comes from a claims mapping policy, which Entra applies
+                    # only to an app that accepts mapped claims (else AADSTS50146).
+                    mapped_claims_enabled=(True if smart or server.accept_mapped_claims else None),
                 ),
                 app_roles=[
                     _role(
@@ -147,6 +163,7 @@ class FhirResourceApp(pulumi.ComponentResource):
                         label,
                         self.audience,
                         server.role_details.get(value) or RoleDetails(),
+                        paired=scopes.get(value),
                     )
                     for value, role_id in role_ids.items()
                 ],
@@ -175,8 +192,9 @@ class FhirResourceApp(pulumi.ComponentResource):
                 # The open-source server authorizes by the `roles` claim only, so a principal
                 # without an app role would be refused anyway; refusing the token at Entra is
                 # earlier and shows up in the sign-in logs (the default; an adopted app keeps its
-                # own setting, or it would not import). The SMART app of an AHDS service has no
-                # app roles (the service checks Azure RBAC), so it cannot require one.
+                # own setting, or it would not import). The SMART app of an AHDS service never
+                # requires one: users sign in to SMART apps holding Azure RBAC roles only; its
+                # app roles are for backend services.
                 app_role_assignment_required=(
                     server.kind == "oss" and server.app_role_assignment_required
                 ),
@@ -187,6 +205,8 @@ class FhirResourceApp(pulumi.ComponentResource):
             ),
         )
         self.client_id = app.client_id
+        self.application_object_id = app.object_id
+        self.service_principal_id = service_principal.id
         self.service_principal_object_id = service_principal.object_id
         self.planned_scope_ids = scope_ids
         self.planned_role_ids = role_ids
@@ -200,6 +220,8 @@ class FhirResourceApp(pulumi.ComponentResource):
         )
         wanted = tuple(sorted(set(args.server.scopes)))
         self.client_id = pulumi.Output.from_input(AZURE_HEALTHCARE_APIS_APP_ID)
+        self.application_object_id = None  # Microsoft's application, in Microsoft's tenant
+        self.service_principal_id = first_party.object_id
         self.service_principal_object_id = first_party.object_id
         self.scope_ids = first_party.oauth2_permission_scopes.apply(
             lambda scopes: _published_scope_ids(scopes, wanted)
@@ -240,13 +262,29 @@ def _scope(
 
 
 def _role(
-    value: str, role_id: str, server: str, audience: str, details: RoleDetails
+    value: str,
+    role_id: str,
+    server: str,
+    audience: str,
+    details: RoleDetails,
+    *,
+    paired: azuread.ApplicationApiOauth2PermissionScopeArgs | None = None,
 ) -> azuread.ApplicationAppRoleArgs:
+    if paired is not None:
+        # Entra accepts a value as both role and scope only with matching texts: the scope's
+        # admin consent texts (the config rules refuse role texts that differ).
+        display_name = paired.admin_consent_display_name
+        description = paired.admin_consent_description
+    else:
+        display_name = _text(details.display_name, value)
+        description = _text(
+            details.description, f"{value} on the FHIR server {server} ({audience})"
+        )
     return azuread.ApplicationAppRoleArgs(
         id=role_id,
         value=value,
-        display_name=_text(details.display_name, value),
-        description=_text(details.description, f"{value} on the FHIR server {server} ({audience})"),
+        display_name=display_name,
+        description=description,
         # Default: daemons (service principals) and people may both hold a role.
         allowed_member_types=sorted(set(details.allowed_member_types)),
         enabled=True,

@@ -14,7 +14,7 @@ import pulumi
 
 from fhir_apps.endpoints import authority
 from fhir_apps.rules.entra import ahds_service_url
-from fhir_apps.spec.model import FhirDeploy
+from fhir_apps.spec.model import FhirDeploy, SmartIdentityProvider
 
 __all__ = ["CORS_HEADERS", "CORS_METHODS", "FhirService", "FhirServiceArgs"]
 
@@ -38,12 +38,15 @@ class FhirServiceArgs:
     protect: Pulumi `protect` on the resource group, workspace and service: the service holds
         the FHIR data, so deleting it by a config edit must not be possible in a protected
         environment.
+    smart_identity_providers: `fhirServer.smartIdentityProviders`: identity providers besides
+        Entra ID (Azure AD B2C, Entra External ID) whose SMART tokens the service accepts.
     """
 
     deploy: FhirDeploy
     audience: str
     tenant_id: pulumi.Input[str]
     protect: bool = False
+    smart_identity_providers: tuple[SmartIdentityProvider, ...] = ()
 
 
 class FhirService(pulumi.ComponentResource):
@@ -111,9 +114,13 @@ class FhirService(pulumi.ComponentResource):
                 authentication_configuration=healthcareapis.FhirServiceAuthenticationConfigurationArgs(
                     audience=args.audience,
                     authority=self.authority,
-                    # The SMART proxy belongs to Azure API for FHIR; AHDS validates SMART scopes
-                    # itself when the audience is the SMART resource app.
+                    # The service's own SMART on FHIR proxy (Azure API for FHIR had one too) is
+                    # deprecated and goes on 2026-09-21 (Microsoft Learn, "Migration strategies
+                    # for moving from Azure API for FHIR"): the service applies SMART scopes and
+                    # fhirUser itself when the audience is the SMART resource app, and discovery
+                    # and launch context are the job of a front door (docs/smart.md).
                     smart_proxy_enabled=False,
+                    smart_identity_providers=_identity_providers(args.smart_identity_providers),
                 ),
                 cors_configuration=_cors(deploy.cors_origins),
                 export_configuration=(
@@ -143,6 +150,28 @@ class FhirService(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
+
+
+def _identity_providers(providers: tuple[SmartIdentityProvider, ...]) -> list[object] | None:
+    """`smartIdentityProviders`, or None (left out: Entra ID only) when there are none."""
+    if not providers:
+        return None
+    import pulumi_azure_native.healthcareapis as healthcareapis
+
+    return [
+        healthcareapis.SmartIdentityProviderConfigurationArgs(
+            authority=provider.authority,
+            applications=[
+                healthcareapis.SmartIdentityProviderApplicationArgs(
+                    client_id=application.client_id,
+                    audience=application.audience,
+                    allowed_data_actions=list(application.allowed_data_actions),
+                )
+                for application in provider.applications
+            ],
+        )
+        for provider in providers
+    ]
 
 
 def _cors(origins: tuple[str, ...]) -> object | None:

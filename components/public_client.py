@@ -8,12 +8,14 @@ import pulumi
 
 from components._client import ClientArgs, ClientComponent, Platform
 from fhir_apps.endpoints import delegated_scopes
+from fhir_apps.rules.entra import smart_gateway_endpoints
 from fhir_apps.spec.errors import StackError
 from fhir_apps.spec.model import PublicClient as PublicClientSpec
 
 __all__ = ["PublicClient", "PublicClientArgs"]
 
 TYPE = "fhir-apps:public_client:PublicClient"
+LOGIN_HINT = "login_hint"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -22,7 +24,8 @@ class PublicClientArgs(ClientArgs):
 
     client: the `clients.<key>` block. `platform: spa` puts redirect URIs on the `spa` platform
         (auth code + PKCE); `mobile`/`desktop` on `publicClient`. `fallbackPublicClient` is sent
-        as written (default false). A `credential` is an error.
+        as written (default false). A `credential` is an error. `authContextFrontend` (with
+        `smart_gateway`) adds `<gateway>/auth/context/` and the login_hint ID token claim.
     """
 
     client: PublicClientSpec
@@ -44,17 +47,29 @@ class PublicClient(ClientComponent):
                 "(or make the client confidential)"
             )
         is_spa = client.platform == "spa"
+        redirect_uris, claims = client.redirect_uris, client.optional_claims
+        if client.auth_context_frontend and args.smart_gateway is not None and is_spa:
+            # The SMART sample's Auth Context Frontend: served by the gateway at /auth/context/
+            # and signing users in with the login_hint the authorize request carried
+            # (docs/ad-apps/auth-context-frontend-app-registration.md of the sample).
+            gateway = smart_gateway_endpoints(args.smart_gateway)["authContextRedirectUri"]
+            redirect_uris = tuple(dict.fromkeys((*redirect_uris, gateway)))
+            claims = claims.model_copy(
+                update={"id_token": tuple(dict.fromkeys((*claims.id_token, LOGIN_HINT)))}
+            )
         super().__init__(
             TYPE,
             name,
             args,
             opts,
             platform=Platform(
-                spa_redirect_uris=client.redirect_uris if is_spa else (),
-                public_client_redirect_uris=() if is_spa else client.redirect_uris,
+                spa_redirect_uris=redirect_uris if is_spa else (),
+                public_client_redirect_uris=() if is_spa else redirect_uris,
                 fallback_public_client=client.fallback_public_client,
             ),
             scopes=client.scopes,
             admin_consent=client.admin_consent,
             scope=delegated_scopes(args.resource.audience, client.scopes),
+            graph_scopes=client.graph_scopes,
+            optional_claims=claims,
         )

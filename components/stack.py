@@ -15,16 +15,24 @@ import pulumi
 import pulumi_azuread as azuread
 
 from components._client import ClientComponent
+from components.claims_mapping import FhirUserClaims, FhirUserClaimsArgs
 from components.confidential_client import ConfidentialClient, ConfidentialClientArgs
 from components.credentials import CredentialContext
 from components.fhir_resource_app import FhirResourceApp, FhirResourceAppArgs
 from components.fhir_service import FhirService, FhirServiceArgs
+from components.fhir_service_auth import FhirServiceAuthentication
 from components.key_vault_secrets import KeyVaultSecrets, KeyVaultSecretsArgs, VaultSecret
 from components.public_client import PublicClient, PublicClientArgs
 from components.rbac import FhirRbac, FhirRbacArgs, RbacGrant
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs
 from components.service_client import ServiceClient, ServiceClientArgs
 from fhir_apps.endpoints import authority, token_endpoint
+from fhir_apps.fhir_constants import (
+    FHIR_RBAC_ROLES,
+    FHIR_USER_CLAIM,
+    MICROSOFT_GRAPH_APP_ID,
+)
+from fhir_apps.rules.entra import smart_gateway_endpoints, smart_scope
 from fhir_apps.spec.errors import StackError
 from fhir_apps.spec.model import ConfidentialClient as ConfidentialClientSpec
 from fhir_apps.spec.model import PublicClient as PublicClientSpec
@@ -39,7 +47,8 @@ SERVER_NAME = "fhir-server"
 SERVICE_NAME = "fhir-service"
 RBAC_NAME = "fhir-rbac"
 KEY_VAULT_NAME = "key-vault-secrets"
-SMART_USER = "FHIR SMART User"
+CLAIMS_NAME = "fhir-user-claims"
+SERVICE_AUTH_NAME = "fhir-service-authentication"
 USER_IMPERSONATION = "user_impersonation"
 
 # The stack outputs, in the order they are exported.
@@ -65,6 +74,10 @@ def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
         clients: per enabled client key, what MSAL needs: clientId, tenantId, authority,
             tokenEndpoint, scope (space-separated), redirectUris, kind, credentialType and, for
             secret credentials, secretExpiresOn (and keyVaultSecretId when written to a vault).
+            With a SMART resource app, each SMART client also gets `smart`: the audience, its
+            scopes in Entra's and SMART's form, the FHIR base URL and where to authorize and get
+            tokens (the front door's with `smartGateway`, else Entra's); and `server.smart`
+            names the fhirUser claim, its directory attribute and the claims mapping policy.
         clientSecrets: per client key with a secret credential, the current secret. Exported
             apart from `clients` and marked secret, so `clients` stays readable.
     """
@@ -86,8 +99,9 @@ def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
     audience = spec.audience()
     if audience is None and spec.fhir_server.smart_app():
         raise StackError(
-            "tenant.id: required with fhirServer.smart on kind ahds (the SMART resource app's "
-            "identifier URI is api://<tenant.id>/<workspace>-<service>)"
+            "fhirServer.smartAudience: required with fhirServer.smart on kind ahds unless "
+            "tenant.verifiedDomains lists a domain (the SMART resource app's identifier URI is "
+            "https://<verified domain>/<workspace>-<service>)"
         )
     server = FhirResourceApp(
         SERVER_NAME,
@@ -116,10 +130,21 @@ def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
                 audience=server.audience,
                 tenant_id=tenant_id,
                 protect=spec.protected,
+                smart_identity_providers=spec.fhir_server.smart_identity_providers,
             ),
+        )
+    elif spec.fhir_server.smart_app() and spec.fhir_server.resource_id is not None:
+        # An existing service: only its audience and SMART identity providers change.
+        FhirServiceAuthentication(
+            SERVICE_AUTH_NAME,
+            resource_id=spec.fhir_server.resource_id,
+            audience=server.audience,
+            smart_identity_providers=spec.fhir_server.smart_identity_providers,
+            opts=pulumi.ResourceOptions(protect=spec.protected),
         )
 
     built = _create_clients(spec, clients, server, deployer, tenant_id, context)
+    claims = _create_fhir_user_claims(spec, clients, server, built)
     scope: pulumi.Input[str] | None = (
         service.resource_id if service is not None else spec.fhir_server.resource_id
     )
@@ -136,6 +161,8 @@ def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
         _warn_access_policies(spec)
     vault_ids = _create_vault_secrets(spec, clients, built)
     outputs = _stack_outputs(server, clients, built, pulumi.Output.from_input(tenant_id))
+    if claims is not None:
+        _smart_outputs(spec, clients, outputs, claims, pulumi.Output.from_input(tenant_id))
     if scope is not None:
         outputs["server"]["resourceId"] = scope
         outputs["server"]["url"] = spec.fhir_server.audience()
@@ -161,6 +188,8 @@ def _create_clients(
     # Clients that list the same owners share one output: most list none of their own, and an
     # `apply` per client would cost the SDK an output chain per client for the same value.
     owner_sets: dict[frozenset[str], pulumi.Output[list[str]]] = {}
+    smart = spec.fhir_server.smart_app()
+    graph_sp = _graph_service_principal(clients)
     for key, client in clients.items():
         configured = frozenset(client.owners)
         if configured not in owner_sets:
@@ -172,6 +201,10 @@ def _create_clients(
             tenant_id=tenant_id,
             import_ids=client.import_ids,
             protect=spec.is_protected(key),
+            mapped_claims=smart and is_smart_client(client),
+            smart_gateway=spec.fhir_server.smart_gateway if smart else None,
+            graph_service_principal_id=graph_sp,
+            about=client.about,
         )
         if isinstance(client, ConfidentialClientSpec):
             built[key] = ConfidentialClient(
@@ -186,23 +219,78 @@ def _create_clients(
     return built
 
 
+def is_smart_client(client: Any) -> bool:
+    """A delegated client whose users' tokens must carry fhirUser: it requests SMART scopes
+    (anything besides user_impersonation) or asks for fhirUser in its ID tokens."""
+    if isinstance(client, ServiceClientSpec):
+        return False
+    return bool(set(client.scopes) - {USER_IMPERSONATION}) or (
+        FHIR_USER_CLAIM in client.optional_claims.id_token
+    )
+
+
+def _graph_service_principal(clients: dict[str, Any]) -> pulumi.Output[str] | None:
+    """Microsoft Graph's service principal in the tenant (looked up once), when a client with
+    admin consent requests Graph's OpenID Connect scopes."""
+    if not any(
+        not isinstance(c, ServiceClientSpec) and c.admin_consent and c.graph_scopes
+        for c in clients.values()
+    ):
+        return None
+    graph = azuread.get_service_principal_output(client_id=MICROSOFT_GRAPH_APP_ID)
+    return graph.object_id
+
+
+def _create_fhir_user_claims(
+    spec: Spec,
+    clients: dict[str, Any],
+    server: FhirResourceApp,
+    built: dict[str, ClientComponent],
+) -> FhirUserClaims | None:
+    """The fhirUser extension, claims mapping policy, its assignments and users' values, for a
+    SMART resource app (`components.claims_mapping`)."""
+    if not spec.fhir_server.smart_app() or server.application_object_id is None:
+        return None
+    service_url = spec.fhir_server.audience()
+    if service_url is None:
+        # The config rules require url without deploy, naming the file; a hand-made spec too.
+        raise StackError("fhirServer.url: required with fhirServer.smart unless deploy is set")
+    return FhirUserClaims(
+        CLAIMS_NAME,
+        FhirUserClaimsArgs(
+            application_object_id=server.application_object_id,
+            application_client_id=server.client_id,
+            resource_service_principal_id=server.service_principal_id,
+            client_service_principal_ids={
+                key: built[key].service_principal_id
+                for key, client in clients.items()
+                if is_smart_client(client)
+            },
+            fhir_users=spec.fhir_server.fhir_users,
+            service_url=service_url,
+            display_name=f"{spec.naming.prefix}-{spec.environment}-fhir-user-claims",
+            protect=spec.protected,
+        ),
+    )
+
+
 def _rbac_grants(
     spec: Spec, clients: dict[str, Any], built: dict[str, ClientComponent]
 ) -> dict[str, RbacGrant]:
     """What a managed FHIR service's RBAC must grant, keyed by client key or principal id.
 
-    - service clients: their `roles`, to their service principal;
-    - with a SMART resource app: FHIR SMART User to the service principal of each confidential
-      or public client that requests SMART scopes (anything besides user_impersonation);
+    - service clients: their `roles` that are FHIR RBAC roles (the others are app roles of the
+      SMART resource app, assigned by the client), to their service principal;
     - `assignments`: their roles, to the principal named.
+
+    FHIR SMART User is never given to a client's service principal: a public client cannot get
+    an app-only token, and an app-only token carries no fhirUser, so the FHIR service would
+    refuse its SMART requests anyway. The users who sign in to SMART apps hold it (assignments).
     """
     grants: dict[str, RbacGrant] = {}
-    smart = spec.fhir_server.smart_app()
     for key, client in clients.items():
         if isinstance(client, ServiceClientSpec):
-            roles = tuple(client.roles)
-        elif smart and set(client.scopes) - {USER_IMPERSONATION}:
-            roles = (SMART_USER,)
+            roles = tuple(r for r in client.roles if r in FHIR_RBAC_ROLES)
         else:
             roles = ()
         if roles:
@@ -260,7 +348,7 @@ def _granted_keys(spec: Spec, clients: dict[str, Any]) -> list[str]:
     keys += [
         f"clients.{key}.roles"
         for key, client in clients.items()
-        if isinstance(client, ServiceClientSpec) and client.roles
+        if isinstance(client, ServiceClientSpec) and set(client.roles) & set(FHIR_RBAC_ROLES)
     ]
     return keys
 
@@ -333,6 +421,56 @@ def _stack_outputs(
             }
         ),
     }
+
+
+def _smart_outputs(
+    spec: Spec,
+    clients: dict[str, Any],
+    outputs: dict[str, Any],
+    claims: FhirUserClaims,
+    tenant: pulumi.Output[str],
+) -> None:
+    """What SMART apps need, per SMART client: the scopes in Entra's form (what Entra is asked
+    for) and in SMART's (what a SMART app, or the front door, speaks), the audience, and where
+    to launch: the front door's endpoints when `smartGateway` is set, else Entra's own."""
+    server = spec.fhir_server
+    audience = spec.audience()
+    gateway = smart_gateway_endpoints(server.smart_gateway) if server.smart_gateway else None
+    outputs["server"]["smart"] = {
+        "fhirUserClaim": FHIR_USER_CLAIM,
+        "fhirUserAttribute": claims.attribute_name,
+        "claimsMappingPolicyId": claims.policy_id,
+        **({"gateway": gateway} if gateway else {}),
+    }
+    entra_endpoints = tenant.apply(
+        lambda t: {
+            "authorizeEndpoint": f"{authority(t)}/oauth2/v2.0/authorize",
+            "tokenEndpoint": token_endpoint(t),
+        }
+    )
+    for key, client in clients.items():
+        if not is_smart_client(client):
+            continue
+        graph = sorted(client.graph_scopes)
+        values = sorted(client.scopes)
+        launch: dict[str, Any] = {
+            "audience": audience,
+            "scopes": {
+                "entra": " ".join([*(f"{audience}/{v}" for v in values), *graph]),
+                "smart": " ".join([*(smart_scope(v) for v in values), *graph]),
+            },
+        }
+        if gateway is not None:
+            launch.update(
+                fhirBaseUrl=gateway["fhirBaseUrl"],
+                smartConfiguration=gateway["smartConfiguration"],
+                authorizeEndpoint=gateway["authorizeEndpoint"],
+                tokenEndpoint=gateway["tokenEndpoint"],
+            )
+        else:
+            launch["fhirBaseUrl"] = server.audience()
+            launch["endpoints"] = entra_endpoints
+        outputs["clients"][key]["smart"] = launch
 
 
 def check_stack_settings(

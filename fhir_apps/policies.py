@@ -174,7 +174,10 @@ POLICIES: Final[tuple[PolicyDefinition, ...]] = (
     ),
     PolicyDefinition(
         name="entra-roles-scopes-distinct",
-        description="No value is both an app role and a delegated scope of one application.",
+        description=(
+            "A value is both an app role and a delegated scope of one application only as the "
+            "pair Entra accepts: one id, matching texts."
+        ),
         enforcement_level="mandatory",
         resource_types=(rules.APPLICATION,),
         check=rules.roles_and_scopes_violations,

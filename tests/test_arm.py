@@ -72,6 +72,9 @@ def test_azure_name_rules(rule, good, bad) -> None:  # type: ignore[no-untyped-d
 
 
 def test_smart_audience_is_an_identifier_uri_entra_accepts() -> None:
-    uri = entra.smart_audience("9b1c2d3e-4f5a-4b6c-8d7e-0f1a2b3c4d5e", "ws", "fhir")
-    assert uri == "api://9b1c2d3e-4f5a-4b6c-8d7e-0f1a2b3c4d5e/ws-fhir"
-    assert entra.identifier_uri_problem(uri, []) is None
+    # On a verified domain: the SMART app accepts mapped claims (fhirUser), which Entra allows
+    # only for such an audience (AADSTS501461).
+    uri = entra.smart_audience("Contoso.com", "ws", "fhir")
+    assert uri == "https://contoso.com/ws-fhir"
+    assert entra.identifier_uri_problem(uri, ["contoso.com"]) is None
+    assert entra.mapped_claims_audience_problem(uri, ["contoso.com"]) is None

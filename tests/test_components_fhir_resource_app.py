@@ -163,7 +163,9 @@ def test_smart_app_takes_scope_details() -> None:
         "scopes": ["user_impersonation", "launch"],
         "scopeDetails": {"launch": {"type": "Admin", "adminConsentDisplayName": "Launch"}},
     }
-    run = run_build(make_spec(tenant={"id": tenant}, fhirServer=server))
+    run = run_build(
+        make_spec(tenant={"id": tenant, "verifiedDomains": ["contoso.com"]}, fhirServer=server)
+    )
     app = run.named("fhir-server-app")
     (launch,) = [s for s in app.inputs["api"]["oauth2PermissionScopes"] if s["value"] == "launch"]
     assert (launch["type"], launch["adminConsentDisplayName"]) == ("Admin", "Launch"), urn_msg(app)

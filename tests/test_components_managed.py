@@ -243,7 +243,7 @@ def smart() -> Any:
         "chart": {**CLIENTS["chart"], "scopes": ["launch", "fhirUser", "patient.Observation.read"]},
     }
     spec = make_spec(
-        tenant={"id": TENANT},
+        tenant={"id": TENANT, "verifiedDomains": ["contoso.com"]},
         fhirServer={"kind": "ahds", "deploy": DEPLOY, "smart": True, "scopes": SMART_SCOPES},
         clients=clients,
     )
@@ -251,7 +251,8 @@ def smart() -> Any:
 
 
 def test_smart_points_the_service_at_a_custom_resource_app(smart: Any) -> None:
-    audience = f"api://{TENANT}/contoso-fhir"
+    # On the verified domain: the app accepts mapped claims (fhirUser), AADSTS501461 otherwise.
+    audience = "https://contoso.com/contoso-fhir"
     app = smart.named("fhir-server-app")
     assert app.inputs["identifierUris"] == [audience], urn_msg(app)
     assert sorted(s["value"] for s in app.inputs["api"]["oauth2PermissionScopes"]) == sorted(
@@ -266,23 +267,22 @@ def test_smart_points_the_service_at_a_custom_resource_app(smart: Any) -> None:
     assert chart == [f"{audience}/{v}" for v in ("fhirUser", "launch", "patient.Observation.read")]
 
 
-def test_smart_user_role_for_clients_that_request_smart_scopes(smart: Any) -> None:
+def test_no_smart_user_role_for_client_service_principals(smart: Any) -> None:
+    # chart asks for SMART scopes, but its users hold FHIR SMART User (assignments): a public
+    # client gets no app-only token, and an app-only token has no fhirUser.
     made = _assignments(smart)
-    smart_users = sorted(
+    smart_users = [
         name
         for name, r in made.items()
         if _role_name(r.inputs["roleDefinitionId"]) == "FHIR SMART User"
-    )
-    # chart asks for SMART scopes; portal only for user_impersonation; daemons have their roles.
-    assert smart_users == ["fhir-rbac-chart-fhir-smart-user"]
-    chart = made["fhir-rbac-chart-fhir-smart-user"]
-    assert chart.inputs["principalId"] == "<objectId of chart-sp>"
-    assert chart.inputs["principalType"] == "ServicePrincipal"
+    ]
+    assert smart_users == []
+    assert "fhir-rbac-ingest-fhir-data-writer" in made
 
 
-def test_smart_without_tenant_id_is_refused() -> None:
+def test_smart_without_a_verified_domain_is_refused() -> None:
     spec = make_spec(fhirServer={"kind": "ahds", "deploy": DEPLOY, "smart": True})
-    with pytest.raises(ValueError, match=r"^tenant.id: required with fhirServer.smart"):
+    with pytest.raises(ValueError, match=r"^fhirServer.smartAudience: required with fhirServer"):
         run_build(spec)
 
 

@@ -573,8 +573,9 @@ def test_roles_and_scopes_triggers_on_shared_value() -> None:
         "api": {"oauth2PermissionScopes": [{"value": "globalReader"}, {"value": "launch"}]},
     }
     assert validate_resource("entra-roles-scopes-distinct", rules.APPLICATION, props) == [
-        "'globalReader' is both an app role (appRoles) and a scope (api.oauth2PermissionScopes); "
-        "give them different values"
+        "'globalReader' is both an app role (appRoles) and a scope (api.oauth2PermissionScopes) "
+        "and has different ids (or none) as app role and as scope; Entra accepts one value as "
+        "both only with the same id"
     ]
 
 

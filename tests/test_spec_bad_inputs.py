@@ -187,11 +187,15 @@ CASES = [
         ],
     ),
     (
+        # A role/scope pair is what Entra accepts only with one id and matching texts.
         "value-both-role-and-scope",
-        "fhirServer: {appRoles: [globalReader, globalWriter, patient.all.read]}",
+        "fhirServer: {appRoles: [globalReader, globalWriter, patient.all.read], "
+        "roleDetails: {patient.all.read: {displayName: Read all}}}",
         [
-            f"{BASE_FILE}: fhirServer.scopes[1]: 'patient.all.read' is both an app role and a "
-            "scope; Entra requires a value to be only one of them"
+            f"{DEV}: fhirServer.roleDetails.patient.all.read.displayName: 'patient.all.read' is "
+            "both an app role and a scope, which Entra accepts only when the role's displayName "
+            "equals the scope's adminConsentDisplayName; leave it out (the role takes the "
+            "scope's) or set the same text in fhirServer.scopeDetails.patient.all.read"
         ],
     ),
     (
@@ -488,7 +492,7 @@ CASES = [
             f"{DEV}: fhirServer.scopeDetails.fhirUser: describes 'fhirUser', which "
             "fhirServer.scopes does not define; defined: user_impersonation, launch",
             f"{DEV}: fhirServer.appRoleAssignmentRequired: applies only to kind oss: the SMART "
-            "resource app has no app roles; remove it",
+            "resource app never requires an app role (users hold Azure RBAC roles); remove it",
         ],
     ),
     (
@@ -627,17 +631,15 @@ CASES = [
         "fhirServer:\n  kind: ahds\n  url: https://contoso-fhir.fhir.azurehealthcareapis.com\n"
         "  smart: true\nclients: {daemon: {enabled: false}}",
         [
-            f"{DEV}: fhirServer.smart: needs fhirServer.deploy: the FHIR service's audience must "
-            "point at the SMART resource app, and this stack sets it only on a service it deploys",
+            f"{DEV}: fhirServer.smart: needs fhirServer.deploy or fhirServer.resourceId: the FHIR "
+            "service's audience must point at the SMART resource app, and this stack sets it "
+            "only on a service it deploys or names",
         ],
     ),
     (
-        "ahds-smart-needs-tenant-id-and-dotted-scopes",
+        "ahds-smart-needs-dotted-scopes",
         ahds_deploy(server="smart: true\n  scopes: [user_impersonation, patient/*.read]"),
         [
-            f"{BASE_FILE}: tenant.id: is required with fhirServer.smart on kind ahds: the SMART "
-            "resource app's identifier URI (the token audience) is "
-            "api://<tenant.id>/<workspace>-<service>",
             f"{DEV}: fhirServer.scopes[1]: scope value must not contain '/'; write SMART scopes "
             "with dots, e.g. 'patient.all.read' (patient.Observation.read for "
             "patient/Observation.read)",

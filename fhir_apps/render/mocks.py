@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-from fhir_apps.fhir_constants import AZURE_HEALTHCARE_APIS_APP_ID
+from fhir_apps.fhir_constants import AZURE_HEALTHCARE_APIS_APP_ID, MICROSOFT_GRAPH_APP_ID
 
 __all__ = ["MOCK_SECRET_PREFIX", "MOCK_SUBSCRIPTION_ID", "PlaceholderMocks", "placeholder_key"]
 
@@ -35,6 +35,8 @@ _ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 _KEY_VAULT_SECRET = "azure-native:keyvault:Secret"
 
 FIRST_PARTY_NAME = "Azure Healthcare APIs"
+# Looked up for the admin consent of clients' Graph scopes (openid, offline_access).
+GRAPH_NAME = "Microsoft Graph"
 
 
 def placeholder_key(resource_name: str) -> str:
@@ -117,7 +119,8 @@ def _arm_resource(typ: str, name: str, outputs: dict[str, Any]) -> tuple[str, di
 def _first_party_service_principal(query: dict[str, Any]) -> dict[str, Any]:
     """The tenant's copy of a service principal, by the client id asked for."""
     client_id = query.get("clientId") or AZURE_HEALTHCARE_APIS_APP_ID
-    display = FIRST_PARTY_NAME if client_id == AZURE_HEALTHCARE_APIS_APP_ID else client_id
+    names = {AZURE_HEALTHCARE_APIS_APP_ID: FIRST_PARTY_NAME, MICROSOFT_GRAPH_APP_ID: GRAPH_NAME}
+    display = names.get(client_id, client_id)
     return {
         "id": f"<objectId of {display}>",
         "objectId": f"<objectId of {display}>",

@@ -87,6 +87,20 @@ REPLACE_ON_CHANGES: Final[dict[str, frozenset[str]]] = {
         {"scope", "roleAssignmentName", "principalId"}
     ),
     "azure-native:keyvault:Secret": frozenset({"resourceGroupName", "vaultName", "secretName"}),
+    # terraform-provider-azuread v3: claims_mapping_policy_resource.go has no ForceNew;
+    # service_principal_claims_mapping_policy_assignment_resource.go forces both.
+    "azuread:index/claimsMappingPolicy:ClaimsMappingPolicy": frozenset(),
+    "azuread:index/servicePrincipalClaimsMappingPolicyAssignment:"
+    "ServicePrincipalClaimsMappingPolicyAssignment": frozenset(
+        {"claimsMappingPolicyId", "servicePrincipalId"}
+    ),
+    # The Graph dynamic providers (components/extension_property.py, their diff()): Graph cannot
+    # update an extension property; a user's value changes in place.
+    "pulumi-python:dynamic/fhir-apps:ExtensionProperty": frozenset(
+        {"applicationObjectId", "name", "dataType", "targetObjects", "isMultiValued"}
+    ),
+    "pulumi-python:dynamic/fhir-apps:UserExtensionValue": frozenset({"userId", "attribute"}),
+    "pulumi-python:dynamic/fhir-apps:FhirServiceAuthentication": frozenset({"resourceId"}),
 }
 
 

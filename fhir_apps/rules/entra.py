@@ -14,7 +14,7 @@ from typing import Final
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from fhir_apps.fhir_constants import FHIR_RBAC_ROLES
+from fhir_apps.fhir_constants import FHIR_RBAC_ROLES, FHIR_USER_RESOURCE_TYPES
 from fhir_apps.safeio.text import first_unsafe, shown
 
 MAX_REDIRECT_URIS: Final = 256
@@ -41,6 +41,10 @@ NIL_GUID: Final = "00000000-0000-0000-0000-000000000000"
 # https://learn.microsoft.com/en-us/entra/identity-platform/identifier-uri-restrictions
 IDENTIFIER_URI_DOCS: Final = (
     "https://learn.microsoft.com/en-us/entra/identity-platform/identifier-uri-restrictions"
+)
+# Claims mapping (the fhirUser claim): acceptMappedClaims, AADSTS50146 and AADSTS501461.
+MAPPED_CLAIMS_DOCS: Final = (
+    "https://learn.microsoft.com/en-us/entra/identity-platform/jwt-claims-customization"
 )
 
 # Every pattern here is applied with fullmatch: `$` also matches before a trailing newline, so
@@ -96,12 +100,15 @@ __all__ = [
     "ALLOWED_MEMBER_TYPES",
     "IDENTIFIER_URI_DOCS",
     "LOOPBACK_HOSTS",
+    "MAPPED_CLAIMS_DOCS",
     "MAX_DISPLAY_NAME_LENGTH",
     "MAX_FEDERATED_CREDENTIALS",
     "MAX_PERMISSION_VALUE_LENGTH",
     "MAX_REDIRECT_URIS",
     "MAX_REDIRECT_URI_LENGTH",
     "MAX_SECRET_LIFETIME_DAYS",
+    "MAX_SMART_IDENTITY_PROVIDERS",
+    "MAX_SMART_IDENTITY_PROVIDER_APPLICATIONS",
     "MAX_TAGS",
     "MAX_TAG_NAME_LENGTH",
     "MAX_TAG_VALUE_LENGTH",
@@ -110,9 +117,13 @@ __all__ = [
     "PLATFORMS",
     "REDIRECT_URI_FORBIDDEN_CHARS",
     "SECRET_SLOTS_LIFETIME_FACTOR",
+    "SMART_DATA_ACTIONS",
+    "SMART_IDP_DOCS",
+    "SMART_V1_LEVELS",
     "TAG_NAME_FORBIDDEN_CHARS",
     "access_token_version_problem",
     "ahds_name_problem",
+    "ahds_names",
     "ahds_service_url",
     "ahds_url_problem",
     "allowed_member_types_problem",
@@ -124,27 +135,40 @@ __all__ = [
     "cors_origin_problem",
     "display_name_problem",
     "duplicate_indices",
+    "extension_attribute",
     "federated_audiences_problem",
     "federated_count_problem",
     "federated_issuer_problem",
     "federated_subject_problem",
     "fhir_rbac_role_problem",
+    "fhir_user_value",
+    "fhir_user_value_problem",
     "identifier_uri_problem",
     "is_loopback_http",
     "key_vault_id_problem",
     "key_vault_secret_name_problem",
     "location_problem",
+    "mapped_claims_audience_problem",
+    "mixed_smart_scopes",
     "object_id_problem",
+    "optional_claim_problem",
     "permission_value_problems",
     "punycode",
     "redirect_uri_count_problem",
     "redirect_uri_problems",
     "resource_group_name_problem",
     "resource_id_problem",
+    "role_scope_pair_problem",
     "roles_and_scopes_overlap",
     "secret_lifetime_problem",
     "secret_rotation_problem",
     "smart_audience",
+    "smart_clinical_scope",
+    "smart_gateway_endpoints",
+    "smart_gateway_problem",
+    "smart_identity_provider_problems",
+    "smart_scope",
+    "smart_scope_version",
     "storage_account_name_problem",
     "tag_problems",
     "unsafe_text_problem",
@@ -701,15 +725,57 @@ def ahds_service_url(workspace: str, service: str) -> str:
     return f"https://{workspace}-{service}.fhir.azurehealthcareapis.com"
 
 
-def smart_audience(tenant_id: str, workspace: str, service: str) -> str:
-    """The identifier URI of the SMART on FHIR resource app for a deployed AHDS service.
+def smart_audience(domain: str, workspace: str, service: str) -> str:
+    """The default identifier URI (token audience) of the SMART resource app of an AHDS service:
+    `https://<domain>/<workspace>-<service>`, `domain` a verified domain of the tenant.
 
-    Entra accepts a new identifier URI only as api://<appId>, api://<tenantId>/..., under
-    https://<tenant>.onmicrosoft.com/ or on a verified domain; the service's own
-    *.azurehealthcareapis.com host is none of those. api://<tenantId>/<workspace>-<service> is
-    accepted in every tenant and is known before the app exists (api://<appId> is not).
+    The service's own *.azurehealthcareapis.com host cannot be the identifier URI (Entra accepts a
+    new one only as api://..., under https://<tenant>.onmicrosoft.com/ or on a verified domain),
+    and the api:// forms do not work either: the app accepts mapped claims (fhirUser), which
+    Entra supports only for an audience on a verified domain of the tenant (or the app's GUID);
+    otherwise every token request fails with AADSTS501461 (MAPPED_CLAIMS_DOCS). `<workspace>-
+    <service>` is unique (it is the service's host name) and known before anything exists.
     """
-    return f"api://{tenant_id}/{workspace}-{service}"
+    return f"https://{domain.lower().strip('.')}/{workspace}-{service}"
+
+
+def ahds_names(url: str | None, resource_id: str | None) -> tuple[str, str] | None:
+    """(workspace, service) of an AHDS FHIR service, from its URL or its ARM id; None if neither
+    names one."""
+    if url is not None:
+        match = _AHDS_URL.fullmatch(url)
+        if match:
+            return match.group(1), match.group(2)
+    if resource_id is not None and _AHDS_FHIR_ID.fullmatch(resource_id):
+        parts = resource_id.split("/")
+        return parts[-3].lower(), parts[-1].lower()
+    return None
+
+
+def mapped_claims_audience_problem(uri: str, verified_domains: Sequence[str]) -> str | None:
+    """An identifier URI of an app that accepts mapped claims (acceptMappedClaims): Entra issues
+    such tokens only for an audience on a verified domain of the tenant, else AADSTS501461."""
+    try:
+        host = urlsplit(uri).hostname if uri.startswith("https://") else None
+    except ValueError:
+        host = None
+    if host is not None and (_initial_domain(host) or _under(host, verified_domains)):
+        return None
+    why = (
+        "the SMART resource app accepts mapped claims (the fhirUser claim), and Entra issues "
+        "such tokens only for an audience on a verified domain of the tenant; any other fails "
+        f"with AADSTS501461 ({MAPPED_CLAIMS_DOCS})"
+    )
+    if host is None:
+        return (
+            "must be https on a verified domain (tenant.verifiedDomains) or "
+            f"https://<tenant>.onmicrosoft.com/...: {why}"
+        )
+    domains = _join(_domains(verified_domains)) or "none listed"
+    return (
+        f"host '{shown(host)}' is not under a verified domain of the tenant "
+        f"(tenant.verifiedDomains: {domains}): {why}"
+    )
 
 
 def ahds_name_problem(name: str, what: str) -> str | None:
@@ -797,3 +863,274 @@ def key_vault_secret_name_problem(name: str) -> str | None:
     return (
         f"the Key Vault secret name '{shown(name)}' is not allowed: 1-127 letters, digits and '-'"
     )
+
+
+# --- SMART on FHIR -----------------------------------------------------------------------------
+
+# A SMART clinical scope in Entra's form: `<context>.<resource>.<level>[?<query>]`, levels of
+# SMART v1 (read, write, *, all) or v2 (letters of cruds). The same shape the FHIR service matches
+# (microsoft/fhir-server SmartClinicalScopesMiddleware.ClinicalScopeRegEx, which also accepts '.'
+# for '/').
+_CLINICAL_SCOPE = re.compile(
+    r"(?P<context>patient|user|system)\.(?P<resource>\*|all|[A-Za-z]+)"
+    r"\.(?P<level>read|write|\*|all|[cruds]+)(?:\?(?P<query>\S+))?"
+)
+SMART_V1_LEVELS: Final = ("read", "write", "*", "all")
+# Launch context scopes whose Entra form replaces SMART's '/' with '.'.
+_LAUNCH_CONTEXT = re.compile(r"launch\.(?P<what>[A-Za-z]+)")
+# A FHIR logical id (FHIR R4 datatype `id`).
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+# Optional claim names: letters, digits and '_' (Entra's names, e.g. login_hint, xms_pdl).
+_CLAIM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+# Limits of the FHIR service's smartIdentityProviders (Microsoft Learn, "Troubleshoot identity
+# provider configuration for the FHIR service").
+MAX_SMART_IDENTITY_PROVIDERS: Final = 2
+MAX_SMART_IDENTITY_PROVIDER_APPLICATIONS: Final = 2
+SMART_DATA_ACTIONS: Final = ("Read",)
+SMART_IDP_DOCS: Final = (
+    "https://learn.microsoft.com/en-us/azure/healthcare-apis/fhir/"
+    "troubleshoot-identity-provider-configuration"
+)
+
+
+def smart_clinical_scope(value: str) -> dict[str, str] | None:
+    """The parts (context, resource, level, query) of a SMART clinical scope in Entra's form."""
+    match = _CLINICAL_SCOPE.fullmatch(value)
+    if match is None:
+        return None
+    return {k: v for k, v in match.groupdict().items() if v is not None}
+
+
+def smart_scope_version(value: str) -> str | None:
+    """`v1` (read, write, *, all) or `v2` (cruds letters) for a clinical scope, else None."""
+    parts = smart_clinical_scope(value)
+    if parts is None:
+        return None
+    return "v1" if parts["level"] in SMART_V1_LEVELS else "v2"
+
+
+def mixed_smart_scopes(values: Iterable[str]) -> tuple[str, str, str] | None:
+    """(what mixes, one scope, another) when `values` hold clinical scopes the FHIR service refuses
+    together in one token: SMART v1 and v2 levels ("Mixed SMART v1 and v2 scopes are not
+    allowed"), or two contexts (patient and user); None when they may be requested together."""
+    first: dict[str, str] = {}
+    contexts: dict[str, str] = {}
+    for value in values:
+        parts = smart_clinical_scope(value)
+        if parts is None:
+            continue
+        first.setdefault("v1" if parts["level"] in SMART_V1_LEVELS else "v2", value)
+        contexts.setdefault(parts["context"], value)
+    if len(first) == 2:
+        return "SMART v1 and v2 scope forms", first["v1"], first["v2"]
+    if len(contexts) > 1:
+        one, other = sorted(contexts)[:2]
+        return f"the {one} and {other} contexts", contexts[one], contexts[other]
+    return None
+
+
+def smart_scope(value: str) -> str:
+    """A scope value in SMART's own form: '/' where Entra needs '.', '*' for `all`, '/' for %2f
+    in a granular query (`patient.all.read` → `patient/*.read`, `launch.patient` →
+    `launch/patient`); other values (fhirUser, openid, online_access) as they are."""
+    parts = smart_clinical_scope(value)
+    if parts is not None:
+        resource = "*" if parts["resource"] == "all" else parts["resource"]
+        query = parts.get("query")
+        tail = f"?{query.replace('%2f', '/').replace('%2F', '/')}" if query else ""
+        return f"{parts['context']}/{resource}.{parts['level']}{tail}"
+    launch = _LAUNCH_CONTEXT.fullmatch(value)
+    if launch is not None:
+        return f"launch/{launch.group('what')}"
+    return value
+
+
+def extension_attribute(app_id: str, name: str) -> str:
+    """The name Graph gives a directory extension property `name` of the app `app_id`:
+    `extension_<appId without dashes>_<name>`. A value that is not a GUID (a render's
+    placeholder) is kept as it is, so that the render stays readable."""
+    try:
+        compact = UUID(app_id).hex
+    except ValueError:
+        compact = app_id
+    return f"extension_{compact}_{name}"
+
+
+def fhir_user_value(base_url: str, value: str) -> str:
+    """The fhirUser claim value for `value`: an absolute URL as written, `Patient/<id>` or
+    `Practitioner/<id>` joined to the FHIR service URL `base_url`."""
+    if "://" in value:
+        return value
+    return f"{base_url.rstrip('/')}/{value}"
+
+
+def fhir_user_value_problem(value: str) -> str | None:
+    """A fhirUser value: `Patient/<id>` or `Practitioner/<id>`, relative to the FHIR service, or
+    an https URL ending in one (microsoft/fhir-server FhirUserClaimParser accepts these two
+    resource types only; Learn asks for the fully qualified URL, which the relative form becomes).
+    """
+    problem = unsafe_text_problem(value)
+    if problem:
+        return problem
+    types = " or ".join(f"{t}/<id>" for t in FHIR_USER_RESOURCE_TYPES)
+    relative = value
+    if "://" in value:
+        hidden = _url_problems(value)
+        if hidden:
+            return hidden[0]
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+            return f"must be {types}, or an https URL of one on the FHIR service"
+        relative = "/".join(parts.path.rstrip("/").split("/")[-2:])
+    kind, _, ident = relative.partition("/")
+    if kind in FHIR_USER_RESOURCE_TYPES and _FHIR_ID.fullmatch(ident):
+        return None
+    return (
+        f"'{shown(value)}' is not {types} (a FHIR id: 1-64 letters, digits, '-' and '.'); the "
+        "FHIR service accepts no other fhirUser"
+    )
+
+
+def role_scope_pair_problem(role: dict[str, object], scope: dict[str, object]) -> str | None:
+    """What Entra refuses in an app role and a delegated scope that share one value: anything but
+    the same id, the role's displayName and description equal to the scope's admin consent
+    texts, and both enabled or both disabled (terraform-provider-azuread #971; Microsoft's SMART
+    sample pairs user.all.read this way). Keys are the provider's input names."""
+    if role.get("id") is None or role.get("id") != scope.get("id"):
+        return (
+            "has different ids (or none) as app role and as scope; Entra accepts one value as "
+            "both only with the same id"
+        )
+    for role_key, scope_key in (
+        ("displayName", "adminConsentDisplayName"),
+        ("description", "adminConsentDescription"),
+    ):
+        if role.get(role_key) != scope.get(scope_key):
+            return (
+                f"the app role's {role_key} differs from the scope's {scope_key}; Entra accepts "
+                "one value as both only with matching texts"
+            )
+    if bool(role.get("enabled", True)) != bool(scope.get("enabled", True)):
+        return "is enabled as one and disabled as the other; Entra refuses the pair"
+    return None
+
+
+def optional_claim_problem(name: str) -> str | None:
+    """An optional claim's name (login_hint, email, ...): a plain claim name."""
+    if _CLAIM_NAME.fullmatch(name):
+        return None
+    return (
+        f"'{shown(name)}' is not an optional claim name (letters, digits and '_', e.g. login_hint)"
+    )
+
+
+def smart_gateway_problem(url: str) -> str | None:
+    """The SMART front door's gateway URL (e.g. API Management's https://<name>.azure-api.net):
+    https, a host, no query or fragment."""
+    hidden = _url_problems(url)
+    if hidden:
+        return hidden[0]
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme != "https" or not parts.hostname:
+        return "must be the gateway's https URL, e.g. https://contoso-apim.azure-api.net"
+    if parts.query or parts.fragment:
+        return "must not have a query or fragment; give the gateway's base URL"
+    return None
+
+
+def smart_gateway_endpoints(gateway: str) -> dict[str, str]:
+    """What a SMART app uses of Microsoft's SMART sample front door (API Management and the Auth
+    Custom Operations function) at `gateway`: the FHIR base URL (`iss`), discovery, authorize and
+    token endpoints, and the Auth Context Frontend's redirect URI."""
+    base = gateway.rstrip("/")
+    return {
+        "fhirBaseUrl": f"{base}/smart",
+        "smartConfiguration": f"{base}/smart/.well-known/smart-configuration",
+        "authorizeEndpoint": f"{base}/auth/authorize",
+        "tokenEndpoint": f"{base}/auth/token",
+        "authContextRedirectUri": f"{base}/auth/context/",
+    }
+
+
+def smart_identity_provider_problems(
+    providers: Sequence[tuple[str, Sequence[tuple[str, str, Sequence[str]]]]],
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """What the FHIR service refuses in `smartIdentityProviders`: (path below it, message).
+
+    `providers` is [(authority, [(clientId, audience, allowedDataActions), ...]), ...]. Limits
+    (SMART_IDP_DOCS): at most two providers with distinct, fully qualified https authorities;
+    one or two applications each; client ids unique across all providers; an audience; data
+    actions exactly `Read`, once.
+    """
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    if len(providers) > MAX_SMART_IDENTITY_PROVIDERS:
+        found.append(
+            ((), f"has {len(providers)} providers; the FHIR service takes at most "
+             f"{MAX_SMART_IDENTITY_PROVIDERS} besides Microsoft Entra ID ({SMART_IDP_DOCS})")
+        )  # fmt: skip
+    authorities: set[str] = set()
+    client_ids: set[str] = set()
+    for index, (authority, applications) in enumerate(providers):
+        problem = _authority_problem(authority)
+        if problem:
+            found.append(((index, "authority"), problem))
+        key = authority.rstrip("/").lower()
+        if key in authorities:
+            found.append(((index, "authority"), "is listed twice; authorities must be unique"))
+        authorities.add(key)
+        if not 1 <= len(applications) <= MAX_SMART_IDENTITY_PROVIDER_APPLICATIONS:
+            found.append(
+                ((index, "applications"), f"has {len(applications)} applications; the FHIR "
+                 f"service takes 1 to {MAX_SMART_IDENTITY_PROVIDER_APPLICATIONS} per provider")
+            )  # fmt: skip
+        for app_index, (client_id, audience, actions) in enumerate(applications):
+            path: tuple[str | int, ...] = (index, "applications", app_index)
+            found += _smart_idp_application(client_id, audience, actions, path, client_ids)
+    return found
+
+
+def _authority_problem(authority: str) -> str | None:
+    """A token authority: a fully qualified https URL (the FHIR service reads its OpenID
+    configuration below it)."""
+    hidden = _url_problems(authority)
+    if hidden:
+        return hidden[0]
+    try:
+        parts = urlsplit(authority)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme != "https" or not parts.hostname or parts.query:
+        return (
+            "must be the provider's token authority as an https URL, e.g. "
+            "https://<tenant>.b2clogin.com/<tenant>.onmicrosoft.com/<policy>/v2.0"
+        )
+    return None
+
+
+def _smart_idp_application(
+    client_id: str,
+    audience: str,
+    actions: Sequence[str],
+    path: tuple[str | int, ...],
+    seen: set[str],
+) -> list[tuple[tuple[str | int, ...], str]]:
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    for key, value in (("clientId", client_id), ("audience", audience)):
+        problem = "must not be empty" if not value.strip() else unsafe_text_problem(value)
+        if problem:
+            found.append(((*path, key), problem))
+    if client_id in seen:
+        found.append(
+            ((*path, "clientId"), "is used by another application; client ids must be unique "
+             "across all identity providers")
+        )  # fmt: skip
+    seen.add(client_id)
+    if list(actions) != list(SMART_DATA_ACTIONS):
+        found.append(
+            ((*path, "allowedDataActions"), f"must be [{', '.join(SMART_DATA_ACTIONS)}]: the "
+             "only data action the FHIR service allows another identity provider")
+        )  # fmt: skip
+    return found

@@ -361,17 +361,40 @@ def _scope_values(inputs: Mapping[str, Any]) -> list[str]:
 def roles_and_scopes_violations(
     resource_type: str, inputs: Mapping[str, Any], config: Mapping[str, Any] | None = None
 ) -> list[str]:
-    """A value that is both an app role and a delegated scope: Entra rejects the pair, and a
-    server reading `roles` and `scp` alike would confuse application and delegated permissions.
+    """A value that is both an app role and a delegated scope, other than as the pair Entra
+    accepts (the same id, the role's texts equal to the scope's admin consent texts, both
+    enabled or not: `entra.role_scope_pair_problem`); Entra refuses anything else with
+    "duplicate value". A value whose id or text is not known yet is judged at `pulumi up`.
     """
     del config
     if resource_type != APPLICATION:
         return []
-    return [
-        f"'{value}' is both an app role (appRoles) and a scope (api.oauth2PermissionScopes); "
-        "give them different values"
-        for value in entra.roles_and_scopes_overlap(_role_values(inputs), _scope_values(inputs))
-    ]
+    roles = _by_value(inputs.get("appRoles"))
+    scopes = _by_value(_mapping(inputs.get("api")).get("oauth2PermissionScopes"))
+    messages = []
+    for value in entra.roles_and_scopes_overlap(roles, scopes):
+        role, scope = roles[value], scopes[value]
+        if not all(_known(v) for v in (*role.values(), *scope.values())):
+            continue
+        problem = entra.role_scope_pair_problem(dict(role), dict(scope))
+        if problem:
+            messages.append(
+                f"'{value}' is both an app role (appRoles) and a scope "
+                f"(api.oauth2PermissionScopes) and {problem}"
+            )
+    return messages
+
+
+def _by_value(items: Any) -> dict[str, Mapping[str, Any]]:
+    """`{value: item}` of a list of app roles or scopes (items without a known value left out)."""
+    if not isinstance(items, list):
+        return {}
+    found: dict[str, Mapping[str, Any]] = {}
+    for item in items:
+        value = _mapping(item).get("value")
+        if isinstance(value, str) and _known(value):
+            found.setdefault(value, _mapping(item))
+    return found
 
 
 def permission_value_violations(

@@ -17,10 +17,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from fhir_apps.rules.entra import ahds_service_url, smart_audience
+from fhir_apps.fhir_constants import SCOPE_PRESETS
+from fhir_apps.rules.entra import ahds_names, ahds_service_url, smart_audience
 
 __all__ = [
     "AccessPolicies",
+    "AppInfo",
     "Assignment",
     "CertificateCredential",
     "Client",
@@ -31,8 +33,10 @@ __all__ = [
     "FhirDeploy",
     "FhirServer",
     "FhirServerKind",
+    "FhirUser",
     "ImportIds",
     "Naming",
+    "OptionalClaims",
     "PinnedIds",
     "Policy",
     "PublicClient",
@@ -41,6 +45,8 @@ __all__ = [
     "SecretCredential",
     "SecretStore",
     "ServiceClient",
+    "SmartIdentityProvider",
+    "SmartIdentityProviderApplication",
     "Spec",
     "Tenant",
 ]
@@ -116,14 +122,16 @@ class ImportIds(_Model):
     the service principal's import id (see `fhir_apps.adopt.importids` for the formats this
     provider takes). The rest are a client's child objects, keyed by what names them in the
     config: `roleAssignments` by role value (a service client's app role assignments),
-    `consentGrant` (the admin consent of `adminConsent: true`), `federatedCredentials` by subject
-    (the credential of each subject of a federated credential).
+    `consentGrant` (the admin consent of `adminConsent: true`), `graphConsentGrant` (its admin
+    consent to `graphScopes` on Microsoft Graph), `federatedCredentials` by subject (the
+    credential of each subject of a federated credential).
     """
 
     application: Text | None = None
     service_principal: Text | None = None
     role_assignments: dict[Text, Text] = Field(default_factory=dict)
     consent_grant: Text | None = None
+    graph_consent_grant: Text | None = None
     federated_credentials: dict[Text, Text] = Field(default_factory=dict)
 
 
@@ -178,6 +186,56 @@ class FhirDeploy(_Model):
     tags: dict[Text, Text] = Field(default_factory=dict)
 
 
+ScopePreset = Literal["smart-v1", "smart-v2"]
+# User.Read too: the portal adds it to every new app, and web apps read the signed-in profile.
+GraphScope = Literal["openid", "offline_access", "profile", "email", "User.Read"]
+
+
+class SmartIdentityProviderApplication(_Model):
+    """A resource application of another identity provider whose tokens the FHIR service takes."""
+
+    client_id: Text
+    audience: Text
+    allowed_data_actions: tuple[Text, ...] = ("Read",)
+
+
+class SmartIdentityProvider(_Model):
+    """An identity provider besides Microsoft Entra ID (Azure AD B2C, Entra External ID) whose
+    SMART tokens the FHIR service accepts (`authenticationConfiguration.smartIdentityProviders`)."""
+
+    authority: Text
+    applications: tuple[SmartIdentityProviderApplication, ...] = ()
+
+
+class FhirUser(_Model):
+    """A user's FHIR identity, written to their fhirUser directory extension through Graph."""
+
+    user_id: UUID = Field(description="Object id of the Entra user.")
+    fhir_user: Text = Field(
+        description="Patient/<id> or Practitioner/<id> (relative to the FHIR service URL), or "
+        "the full URL of such a resource."
+    )
+    description: Text | None = None
+
+
+class AppInfo(_Model):
+    """What Entra shows about an application besides its permissions (`about:`): notes, a
+    description, the service management reference and Graph's `info` links. The provider
+    clears each one the program does not set, so an adopted app keeps its own here."""
+
+    notes: Text | None = None
+    description: Text | None = None
+    service_management_reference: Text | None = None
+    marketing_url: Text | None = None
+    privacy_statement_url: Text | None = None
+    support_url: Text | None = None
+    terms_of_service_url: Text | None = None
+
+    def application_args(self) -> dict[str, str]:
+        """The set ones as `azuread.ApplicationArgs` keywords (the same names, snake_case)."""
+        return {name: value for name, value in self if value is not None}
+
+
 class AccessPolicies(_Model):
     """Object ids granted data-plane access on an Azure API for FHIR service (legacy)."""
 
@@ -190,6 +248,7 @@ class FhirServer(_Model):
     kind: FhirServerKind
     url: Text | None = Field(default=None, description="Identifier URI and token audience.")
     display_name: Text | None = None
+    about: AppInfo = Field(default_factory=AppInfo)
     app_roles: tuple[Text, ...] = ()
     scopes: tuple[Text, ...] = ("user_impersonation",)
     access_token_version: Annotated[Literal[1, 2], BeforeValidator(_exactly_int)] = 1
@@ -214,6 +273,35 @@ class FhirServer(_Model):
     )
     deploy: FhirDeploy | None = None
     smart: Flag = False
+    accept_mapped_claims: Flag = Field(
+        default=False,
+        description="The resource app accepts claims mapping policies without a custom signing "
+        "key (api.acceptMappedClaims); always on for the SMART app. For an adopted app that has "
+        "it on.",
+    )
+    smart_audience: Text | None = Field(
+        default=None,
+        description="Identifier URI of the SMART resource app (the token audience): https on a "
+        "verified domain. Default: https://<first of tenant.verifiedDomains>/"
+        "<workspace>-<service>.",
+    )
+    scope_presets: tuple[ScopePreset, ...] = Field(
+        default=(),
+        description="Scope catalogues the resource app exposes besides `scopes`: smart-v1 "
+        "(.read), smart-v2 (.rs, .cruds, granular ?category=).",
+    )
+    fhir_users: tuple[FhirUser, ...] = Field(
+        default=(), description="Users and their FHIR identity (the fhirUser claim); SMART only."
+    )
+    smart_identity_providers: tuple[SmartIdentityProvider, ...] = Field(
+        default=(),
+        description="Up to two identity providers besides Entra ID (B2C, External ID); SMART only.",
+    )
+    smart_gateway: Text | None = Field(
+        default=None,
+        description="Base URL of the SMART front door (API Management of Microsoft's SMART "
+        "sample), e.g. https://contoso-apim.azure-api.net.",
+    )
     access_policies: AccessPolicies | None = None
 
     def audience(self) -> str | None:
@@ -229,8 +317,29 @@ class FhirServer(_Model):
         return None
 
     def smart_app(self) -> bool:
-        """True when the stack creates a SMART on FHIR resource app (ahds, deploy, smart)."""
-        return self.kind == "ahds" and self.smart and self.deploy is not None
+        """True when the stack creates a SMART on FHIR resource app: kind ahds with `smart`, on
+        a service it deploys or one it names (`resourceId`)."""
+        return (
+            self.kind == "ahds"
+            and self.smart
+            and (self.deploy is not None or self.resource_id is not None)
+        )
+
+    def exposed_scopes(self) -> tuple[str, ...]:
+        """`scopes`, then the scopes of `scopePresets` not listed yet, in order: every delegated
+        scope of the resource app this stack creates."""
+        seen = dict.fromkeys(self.scopes)
+        for preset in self.scope_presets:
+            seen.update(dict.fromkeys(SCOPE_PRESETS[preset]))
+        return tuple(seen)
+
+    def ahds_names(self) -> tuple[str, str] | None:
+        """(workspace, service) of an AHDS service: from `deploy`, else `url` or `resourceId`."""
+        if self.kind != "ahds":
+            return None
+        if self.deploy is not None:
+            return self.deploy.workspace, self.deploy.service
+        return ahds_names(self.url, self.resource_id)
 
 
 class SecretCredential(_Model):
@@ -288,6 +397,15 @@ Credential = Annotated[
 ]
 
 
+class OptionalClaims(_Model):
+    """Optional claims of a client's tokens (Entra's names, e.g. login_hint). `fhirUser` in
+    `idToken` is not an Entra optional claim: it assigns the fhirUser claims mapping policy to the
+    client, so that its ID tokens carry the claim (SMART clients get it anyway)."""
+
+    id_token: tuple[Text, ...] = ()
+    access_token: tuple[Text, ...] = ()
+
+
 class _ClientBase(_Model):
     enabled: Flag = True
     retire: Flag = Field(
@@ -296,6 +414,7 @@ class _ClientBase(_Model):
         "registration for one release, so that the next one may remove it.",
     )
     display_name: Text | None = None
+    about: AppInfo = Field(default_factory=AppInfo)
     owners: tuple[Text, ...] = ()
     import_ids: ImportIds = Field(default_factory=ImportIds)
 
@@ -308,6 +427,10 @@ class ConfidentialClient(_ClientBase):
     logout_url: Text | None = None
     homepage_url: Text | None = None
     scopes: tuple[Text, ...] = ()
+    graph_scopes: tuple[GraphScope, ...] = Field(
+        default=(), description="Microsoft Graph's OpenID Connect scopes the client requests."
+    )
+    optional_claims: OptionalClaims = Field(default_factory=OptionalClaims)
     admin_consent: Flag = False
     credential: Credential | None = None
 
@@ -319,8 +442,18 @@ class PublicClient(_ClientBase):
     platform: Literal["spa", "mobile", "desktop"]
     redirect_uris: tuple[Text, ...] = ()
     scopes: tuple[Text, ...] = ()
+    graph_scopes: tuple[GraphScope, ...] = Field(
+        default=(), description="Microsoft Graph's OpenID Connect scopes the client requests."
+    )
+    optional_claims: OptionalClaims = Field(default_factory=OptionalClaims)
     admin_consent: Flag = False
     fallback_public_client: Flag = False
+    auth_context_frontend: Flag = Field(
+        default=False,
+        description="The SMART sample's Auth Context Frontend SPA: adds "
+        "<smartGateway>/auth/context/ to its redirect URIs and the login_hint optional claim to "
+        "its ID tokens.",
+    )
     # Present only so that a credential on a public client is reported with a clear message
     # (`semantics` rejects any value) instead of pydantic's generic "extra field" error.
     credential: Credential | None = None
@@ -385,17 +518,20 @@ class Spec(_Model):
     def audience(self) -> str | None:
         """The token audience every registration and the FHIR service agree on.
 
-        `fhirServer.audience()` (the server URL), except for a deployed AHDS service with
-        `smart: true`: there the audience is the SMART resource app's identifier URI
-        `api://<tenant.id>/<workspace>-<service>` (see `rules.entra.smart_audience`).
+        `fhirServer.audience()` (the server URL), except for an AHDS service with `smart: true`:
+        there it is the SMART resource app's identifier URI, `fhirServer.smartAudience` or
+        `https://<first verified domain>/<workspace>-<service>` (`rules.entra.smart_audience`);
+        None when neither can be made (the config rules name the key).
         """
         server = self.fhir_server
-        if server.smart_app() and server.deploy is not None:
-            if self.tenant.id is None:
-                return None  # the config rules require tenant.id here, naming the key
-            deploy = server.deploy
-            return smart_audience(str(self.tenant.id), deploy.workspace, deploy.service)
-        return server.audience()
+        if not server.smart_app():
+            return server.audience()
+        if server.smart_audience is not None:
+            return server.smart_audience
+        names = server.ahds_names()
+        if names is None or not self.tenant.verified_domains:
+            return None
+        return smart_audience(self.tenant.verified_domains[0], *names)
 
     def enabled_clients(self) -> dict[str, ConfidentialClient | PublicClient | ServiceClient]:
         """Clients not switched off with `enabled: false`, in key order (deterministic)."""

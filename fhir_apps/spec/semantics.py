@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 from fhir_apps import rules
 from fhir_apps.arm import key_vault_secret_name
-from fhir_apps.fhir_constants import FHIR_RBAC_ROLES
+from fhir_apps.fhir_constants import FHIR_RBAC_ROLES, FHIR_USER_CLAIM, SMART_USER_ROLE
+from fhir_apps.ids import derived_id
 from fhir_apps.safeio.text import shown
 from fhir_apps.spec.model import (
     Assignment,
@@ -23,6 +24,7 @@ from fhir_apps.spec.model import (
     ConfidentialClient,
     FederatedCredential,
     FhirServer,
+    OptionalClaims,
     PublicClient,
     ScopeDetails,
     SecretCredential,
@@ -47,6 +49,13 @@ Found = list[tuple[Path_, str]]
 
 def _allowed(values: Sequence[str]) -> str:
     return ", ".join(values) if values else "(none defined)"
+
+
+def _allowed_briefly(values: Sequence[str], limit: int = 12) -> str:
+    """The allowed values, or how many there are when the list would not fit on one line."""
+    if len(values) <= limit:
+        return f"allowed: {_allowed(values)}"
+    return f"{len(values)} are defined, e.g. {', '.join(values[:limit])}"
 
 
 def spec_problems(spec: Spec) -> Found:
@@ -79,12 +88,16 @@ def spec_problems(spec: Spec) -> Found:
             _vault_secret_name(key, client.credential, key_vault, base, found)
         if not isinstance(client, ServiceClient):
             _requested(client.scopes, defined_scopes, server, (*base, "scopes"), "scope", found)
+            _client_smart(spec, client, base, found)
         else:
             _requested(client.roles, defined_roles, server, (*base, "roles"), "role", found)
             _assignable(server, client.roles, "ServicePrincipal", (*base, "roles"), found)
         _client_import_ids(server, client, base, found)
+    # People and groups get FHIR RBAC roles on a managed service (the SMART app's own roles are
+    # for backend services, which are clients).
+    assignable = defined_roles if server.kind == "oss" else tuple(FHIR_RBAC_ROLES)
     for index, assignment in enumerate(spec.assignments):
-        _assignment(assignment, defined_roles, server, ("assignments", index), found)
+        _assignment(assignment, assignable, server, ("assignments", index), found)
     _assignment_import_ids(spec, found)
     if spec.secret_store.key_vault_id is not None:
         problem = rules.key_vault_id_problem(spec.secret_store.key_vault_id)
@@ -107,6 +120,7 @@ def spec_warnings(spec: Spec) -> Found:
     found: Found = []
     _retired(spec, found)
     _ahds_gaps(spec, found)
+    _smart_warnings(spec, found)
     admin_scopes = {
         value
         for value, details in spec.fhir_server.scope_details.items()
@@ -281,10 +295,11 @@ def _display_names(spec: Spec, found: Found) -> None:
 
 def _defined(server: FhirServer) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if server.kind == "oss":
-        return server.app_roles, server.scopes
+        return server.app_roles, server.exposed_scopes()
     if server.smart_app():
-        # The SMART resource app this stack creates exposes fhirServer.scopes.
-        return tuple(FHIR_RBAC_ROLES), server.scopes
+        # The SMART resource app this stack creates exposes fhirServer.scopes and the presets;
+        # a service client's roles are FHIR RBAC roles or the app's own roles (system.*).
+        return (*FHIR_RBAC_ROLES, *server.app_roles), server.exposed_scopes()
     return tuple(FHIR_RBAC_ROLES), (USER_IMPERSONATION,)
 
 
@@ -326,6 +341,7 @@ def _server(spec: Spec, server: FhirServer, found: Found) -> None:
         _oss_server(spec, server, base, found)
     else:
         _managed_server(spec, server, base, found)
+    _smart_only_keys(server, base, found)
     _details(server, base, found)
     if not managed:
         for name in ("deploy", "resource_id", "access_policies"):
@@ -367,16 +383,7 @@ def _oss_server(spec: Spec, server: FhirServer, base: Path_, found: Found) -> No
         problem = rules.access_token_version_problem(server.access_token_version, server.url)
         if problem:
             found.append(((*base, "accessTokenVersion"), problem))
-    _values(server.app_roles, (*base, "appRoles"), "role", found)
     _values(server.scopes, (*base, "scopes"), "scope", found)
-    for index, earlier in rules.case_insensitive_duplicates(server.app_roles):
-        found.append(
-            (
-                (*base, "appRoles", index),
-                f"'{server.app_roles[index]}' differs from '{earlier}' only in case; the FHIR "
-                "server matches roles case-insensitively, so keep one",
-            )
-        )
     if USER_IMPERSONATION not in server.scopes:
         found.append(
             (
@@ -385,22 +392,82 @@ def _oss_server(spec: Spec, server: FhirServer, base: Path_, found: Found) -> No
                 "FHIR server as the signed-in user",
             )
         )
-    for value in rules.roles_and_scopes_overlap(server.app_roles, server.scopes):
-        index = server.scopes.index(value)
+    _role_values(server, base, found)
+    _pins(server, base, found)
+
+
+def _role_values(server: FhirServer, base: Path_, found: Found) -> None:
+    """App role values: Entra's rules, no two differing only in case, and a value that is also
+    a scope only as the pair Entra accepts (`_pairs`)."""
+    _values(server.app_roles, (*base, "appRoles"), "role", found)
+    for index, earlier in rules.case_insensitive_duplicates(server.app_roles):
         found.append(
             (
-                (*base, "scopes", index),
-                f"'{value}' is both an app role and a scope; Entra requires a value to be only "
-                "one of them",
+                (*base, "appRoles", index),
+                f"'{server.app_roles[index]}' differs from '{earlier}' only in case; the FHIR "
+                "server matches roles case-insensitively, so keep one",
             )
         )
-    _pins(server, base, found)
+    _pairs(server, base, found)
+
+
+def _pairs(server: FhirServer, base: Path_, found: Found) -> None:
+    """A value that is both an app role and a scope (Microsoft's SMART sample: user.all.read):
+    Entra accepts it only with one id and matching texts. fhir-apps gives the role the scope's id
+    and its admin consent texts, so only what the config sets can break the pair."""
+    scopes = server.exposed_scopes()
+    for value in rules.roles_and_scopes_overlap(server.app_roles, scopes):
+        scope_id = str(server.ids.scopes.get(value) or derived_id("scope", value))
+        pinned = server.ids.roles.get(value)
+        if pinned is not None and str(pinned) != scope_id:
+            found.append(
+                (
+                    (*base, "ids", "roles", value),
+                    f"'{value}' is both an app role and a scope, which Entra accepts only with "
+                    f"one id: pin it under ids.scopes only (the role takes the scope's id "
+                    f"{scope_id})",
+                )
+            )
+        role = server.role_details.get(value)
+        scope = server.scope_details.get(value)
+        for role_key, role_text, scope_key, scope_text in (
+            (
+                "displayName",
+                role.display_name if role else None,
+                "adminConsentDisplayName",
+                scope.admin_consent_display_name if scope else None,
+            ),
+            (
+                "description",
+                role.description if role else None,
+                "adminConsentDescription",
+                scope.admin_consent_description if scope else None,
+            ),
+        ):
+            if scope_text == "":
+                found.append(
+                    (
+                        (*base, "scopeDetails", value, scope_key),
+                        f"'{value}' is also an app role, whose {role_key} Entra requires and "
+                        f"takes from the scope's {scope_key}: give it a text",
+                    )
+                )
+            elif role_text is not None and role_text != scope_text:
+                found.append(
+                    (
+                        (*base, "roleDetails", value, role_key),
+                        f"'{value}' is both an app role and a scope, which Entra accepts only "
+                        f"when the role's {role_key} equals the scope's {scope_key}; leave it "
+                        f"out (the role takes the scope's) or set the same text in "
+                        f"fhirServer.scopeDetails.{value}",
+                    )
+                )
 
 
 def _pins(server: FhirServer, base: Path_, found: Found) -> None:
     for group, defined, what in (
         ("roles", server.app_roles, "fhirServer.appRoles"),
-        ("scopes", server.scopes, "fhirServer.scopes"),
+        ("scopes", server.exposed_scopes(), "fhirServer.scopes"),
     ):
         for name in sorted(getattr(server.ids, group)):
             if name not in defined:
@@ -415,7 +482,7 @@ def _pins(server: FhirServer, base: Path_, found: Found) -> None:
     for group in ("roles", "scopes"):
         for name, value in sorted(getattr(server.ids, group).items()):
             text = str(value)
-            if text in owner:
+            if text in owner and owner[text][1] != name:  # a role/scope pair shares its id
                 other_group, other = owner[text]
                 found.append(
                     (
@@ -441,9 +508,10 @@ def _details(server: FhirServer, base: Path_, found: Found) -> None:
             )
         )
     elif server.scope_details:
+        exposed = server.exposed_scopes()
         for name in sorted(server.scope_details):
             _consent_names(server.scope_details[name], (*base, "scopeDetails", name), found)
-            if name not in server.scopes:
+            if name not in exposed:
                 found.append(
                     (
                         (*base, "scopeDetails", name),
@@ -452,17 +520,22 @@ def _details(server: FhirServer, base: Path_, found: Found) -> None:
                     )
                 )
     if server.kind != "oss":
-        # The SMART app requires no app role assignment: it has no roles (the service checks
-        # Azure RBAC); a first-party app is not ours to change.
-        what = "the SMART resource app has no app roles" if server.smart_app() else first_party
-        set_here = [("roleDetails", bool(server.role_details))]
+        # The SMART app requires no app role assignment: users sign in to SMART apps without
+        # one (the service checks Azure RBAC); a first-party app is not ours to change.
+        what = (
+            "the SMART resource app never requires an app role (users hold Azure RBAC roles)"
+            if server.smart_app()
+            else first_party
+        )
+        set_here = [("roleDetails", bool(server.role_details) and not server.smart_app())]
         set_here.append(
             ("appRoleAssignmentRequired", "app_role_assignment_required" in server.model_fields_set)
         )
         for key, is_set in set_here:
             if is_set:
                 found.append(((*base, key), f"applies only to kind oss: {what}; remove it"))
-        return
+        if not server.smart_app():
+            return
     for name, details in sorted(server.role_details.items()):
         path: Path_ = (*base, "roleDetails", name)
         if name not in server.app_roles:
@@ -533,26 +606,37 @@ def _managed_server(spec: Spec, server: FhirServer, base: Path_, found: Found) -
             hint = "https://<name>.azurehealthcareapis.com"
         found.append(((*base, "url"), f"is required for kind {server.kind}: {hint}"))
     first_party = f"the {label} resource application belongs to Microsoft"
-    if server.app_roles:
-        found.append(
-            (
-                (*base, "appRoles"),
-                f"must be empty for kind {server.kind}: {first_party}; give clients FHIR RBAC "
-                "roles with roles or assignments",
-            )
-        )
     if server.smart_app():
         _smart_scopes(server, base, found)
-    elif server.scopes != (USER_IMPERSONATION,):
-        found.append(
-            (
-                (*base, "scopes"),
-                f"for kind {server.kind} the only scope is {USER_IMPERSONATION} ({first_party}); "
-                "remove scopes",
+        _role_values(server, base, found)
+        _pins(server, base, found)
+    else:
+        if server.app_roles:
+            found.append(
+                (
+                    (*base, "appRoles"),
+                    f"must be empty for kind {server.kind}: {first_party}; give clients FHIR "
+                    "RBAC roles with roles or assignments",
+                )
             )
-        )
-    if server.ids.roles or server.ids.scopes:
-        found.append(((*base, "ids"), f"cannot pin ids for kind {server.kind}: {first_party}"))
+        if server.scopes != (USER_IMPERSONATION,):
+            found.append(
+                (
+                    (*base, "scopes"),
+                    f"for kind {server.kind} the only scope is {USER_IMPERSONATION} "
+                    f"({first_party}); remove scopes",
+                )
+            )
+        if server.scope_presets:
+            found.append(
+                (
+                    (*base, "scopePresets"),
+                    f"applies only to a resource app this stack creates (kind oss, or smart: "
+                    f"true): {first_party}; remove it",
+                )
+            )
+        if server.ids.roles or server.ids.scopes:
+            found.append(((*base, "ids"), f"cannot pin ids for kind {server.kind}: {first_party}"))
     if server.access_token_version != 1:
         found.append(
             (
@@ -641,27 +725,227 @@ def _smart(spec: Spec, server: FhirServer, base: Path_, found: Found) -> None:
         found.append(
             (
                 (*base, "smart"),
-                "applies only to kind ahds with deploy: the SMART on FHIR proxy of Azure API for "
-                "FHIR is a setting of the service, which this stack does not manage; enable it "
-                "on the service",
+                "applies only to kind ahds: Azure API for FHIR retires on 2026-09-30 and its "
+                "SMART on FHIR proxy is a setting of the service, which this stack does not "
+                "manage; move to an AHDS FHIR service",
             )
         )
-    elif server.deploy is None:
+    elif server.deploy is None and server.resource_id is None:
         found.append(
             (
                 (*base, "smart"),
-                "needs fhirServer.deploy: the FHIR service's audience must point at the SMART "
-                "resource app, and this stack sets it only on a service it deploys",
+                "needs fhirServer.deploy or fhirServer.resourceId: the FHIR service's audience "
+                "must point at the SMART resource app, and this stack sets it only on a service "
+                "it deploys or names",
             )
         )
-    elif spec.tenant.id is None:
+    else:
+        _smart_audience(spec, server, base, found)
+        _fhir_users(server, base, found)
+        _smart_identity_providers(server, base, found)
+
+
+def _smart_only_keys(server: FhirServer, base: Path_, found: Found) -> None:
+    """Keys that mean something only for a SMART resource app this stack creates."""
+    if server.smart_app():
+        return
+    for key, is_set in (
+        ("smartAudience", server.smart_audience is not None),
+        ("fhirUsers", bool(server.fhir_users)),
+        ("smartIdentityProviders", bool(server.smart_identity_providers)),
+        ("smartGateway", server.smart_gateway is not None),
+    ):
+        if is_set:
+            found.append(
+                (
+                    (*base, key),
+                    "applies only with smart: true on kind ahds (with deploy or resourceId); "
+                    "remove it",
+                )
+            )
+
+
+def _smart_audience(spec: Spec, server: FhirServer, base: Path_, found: Found) -> None:
+    """The SMART app's identifier URI: set, or made from the first verified domain."""
+    domains = spec.tenant.verified_domains
+    if server.smart_audience is not None:
+        uri = server.smart_audience
+        problem = rules.identifier_uri_problem(uri, domains) or (
+            rules.mapped_claims_audience_problem(uri, domains)
+        )
+        if problem:
+            found.append(((*base, "smartAudience"), problem))
+    elif not domains:
         found.append(
             (
-                ("tenant", "id"),
-                "is required with fhirServer.smart on kind ahds: the SMART resource app's "
-                "identifier URI (the token audience) is api://<tenant.id>/<workspace>-<service>",
+                ("tenant", "verifiedDomains"),
+                "must list a verified domain of the tenant with fhirServer.smart (or set "
+                "fhirServer.smartAudience): the SMART resource app's identifier URI is "
+                "https://<first verified domain>/<workspace>-<service>, because Entra issues "
+                "tokens with the fhirUser claim only for an audience on a verified domain "
+                "(AADSTS501461)",
             )
         )
+    if server.smart_gateway is not None:
+        problem = rules.smart_gateway_problem(server.smart_gateway)
+        if problem:
+            found.append(((*base, "smartGateway"), problem))
+
+
+def _fhir_users(server: FhirServer, base: Path_, found: Found) -> None:
+    seen: dict[str, int] = {}
+    for index, user in enumerate(server.fhir_users):
+        path: Path_ = (*base, "fhirUsers", index)
+        problem = rules.object_id_problem(str(user.user_id))
+        if problem:
+            found.append(((*path, "userId"), problem))
+        problem = rules.fhir_user_value_problem(user.fhir_user)
+        if problem:
+            found.append(((*path, "fhirUser"), problem))
+        earlier = seen.setdefault(str(user.user_id), index)
+        if earlier != index:
+            found.append(
+                (
+                    (*path, "userId"),
+                    f"is also fhirServer.fhirUsers[{earlier}]; a user has one FHIR identity",
+                )
+            )
+
+
+def _smart_identity_providers(server: FhirServer, base: Path_, found: Found) -> None:
+    providers = [
+        (
+            provider.authority,
+            [(a.client_id, a.audience, a.allowed_data_actions) for a in provider.applications],
+        )
+        for provider in server.smart_identity_providers
+    ]
+    for suffix, problem in rules.smart_identity_provider_problems(providers):
+        found.append(((*base, "smartIdentityProviders", *suffix), problem))
+
+
+def _client_smart(
+    spec: Spec, client: ConfidentialClient | PublicClient, base: Path_, found: Found
+) -> None:
+    """Graph scopes, optional claims and the Auth Context Frontend flag of a delegated client."""
+    for index in rules.duplicate_indices(client.graph_scopes):
+        found.append(
+            (
+                (*base, "graphScopes", index),
+                f"'{client.graph_scopes[index]}' is listed twice; list it once",
+            )
+        )
+    _optional_claims(spec, client.optional_claims, (*base, "optionalClaims"), found)
+    if isinstance(client, PublicClient) and client.auth_context_frontend:
+        if client.platform != "spa":
+            found.append(
+                (
+                    (*base, "authContextFrontend"),
+                    "applies only to platform spa: the SMART sample's Auth Context Frontend is a "
+                    "single-page app",
+                )
+            )
+        if spec.fhir_server.smart_gateway is None or not spec.fhir_server.smart_app():
+            found.append(
+                (
+                    (*base, "authContextFrontend"),
+                    "needs fhirServer.smartGateway (with smart: true): its redirect URI is "
+                    "<gateway>/auth/context/",
+                )
+            )
+
+
+def _optional_claims(spec: Spec, claims: OptionalClaims, path: Path_, found: Found) -> None:
+    for key, names in (("idToken", claims.id_token), ("accessToken", claims.access_token)):
+        for index, name in enumerate(names):
+            where: Path_ = (*path, key, index)
+            if name == FHIR_USER_CLAIM:
+                if key == "accessToken":
+                    found.append(
+                        (
+                            where,
+                            "access tokens for the FHIR service carry fhirUser from the SMART "
+                            "resource app's claims mapping policy already; remove it",
+                        )
+                    )
+                elif not spec.fhir_server.smart_app():
+                    found.append(
+                        (
+                            where,
+                            "fhirUser comes from the SMART resource app's claims mapping "
+                            "policy: it needs fhirServer.smart: true (kind ahds)",
+                        )
+                    )
+                continue
+            problem = rules.optional_claim_problem(name)
+            if problem:
+                found.append((where, problem))
+        for index in rules.duplicate_indices(names):
+            found.append(((*path, key, index), f"'{names[index]}' is listed twice; list it once"))
+
+
+def _smart_warnings(spec: Spec, found: Found) -> None:
+    """A SMART setup that Entra accepts but the FHIR service refuses at call time."""
+    server = spec.fhir_server
+    if not server.smart_app():
+        return
+    for key, client in sorted(spec.clients.items()):
+        if isinstance(client, ServiceClient):
+            if SMART_USER_ROLE in client.roles:
+                found.append(
+                    (
+                        ("clients", key, "roles", client.roles.index(SMART_USER_ROLE)),
+                        f"{SMART_USER_ROLE} on a service client: its app-only tokens carry no "
+                        "fhirUser, so the FHIR service refuses its SMART requests; give it a "
+                        "FHIR Data role and system.* app roles instead",
+                    )
+                )
+            continue
+        mixed = rules.mixed_smart_scopes(client.scopes)
+        if mixed:
+            what, one, other = mixed
+            found.append(
+                (
+                    ("clients", key, "scopes"),
+                    f"mixes {what} ({one}, {other}); the FHIR service refuses a token that "
+                    "carries both, so request one of them per sign-in",
+                )
+            )
+    _smart_user_holders(spec, found)
+
+
+def _smart_user_holders(spec: Spec, found: Found) -> None:
+    """Who holds FHIR SMART User: nobody (no user can use a SMART app), or a principal that also
+    holds a FHIR Data role (SMART User makes the service restrict every request of the principal
+    to SMART scopes and its fhirUser compartment, its Data role included)."""
+    holders: dict[str, set[str]] = {}
+    first: dict[str, int] = {}
+    for index, assignment in enumerate(spec.assignments):
+        principal = str(assignment.principal_id)
+        holders.setdefault(principal, set()).update(assignment.roles)
+        first.setdefault(principal, index)
+    smart_users = [p for p, roles in holders.items() if SMART_USER_ROLE in roles]
+    if not smart_users:
+        found.append(
+            (
+                ("fhirServer", "smart"),
+                f"no assignment grants {SMART_USER_ROLE}: the FHIR service refuses the SMART "
+                "requests of users without it; assign it to the users (a group) who sign in "
+                "to SMART apps",
+            )
+        )
+    for principal in smart_users:
+        data = sorted(r for r in holders[principal] if r != SMART_USER_ROLE)
+        if data:
+            found.append(
+                (
+                    ("assignments", first[principal], "roles"),
+                    f"principal {principal} holds {SMART_USER_ROLE} and {', '.join(data)}: "
+                    f"with {SMART_USER_ROLE} the FHIR service applies SMART scopes and the "
+                    "fhirUser compartment to every request of the principal, so its other "
+                    "roles stop working without a SMART token; use separate groups",
+                )
+            )
 
 
 def _smart_scopes(server: FhirServer, base: Path_, found: Found) -> None:
@@ -860,10 +1144,18 @@ def _requested(
             continue
         if server.kind != "oss" and what == "role":
             message = rules.fhir_rbac_role_problem(value) or ""
+            if server.smart_app() and "clients" in path:
+                message += (
+                    f", or an app role of the SMART resource app (fhirServer.appRoles: "
+                    f"{_allowed(server.app_roles)})"
+                )
         elif server.smart_app():
+            source = "fhirServer.scopes"
+            if server.scope_presets:
+                source += " and fhirServer.scopePresets"
             message = (
-                f"'{value}' is not a scope of the SMART resource app (fhirServer.scopes); "
-                f"allowed: {_allowed(defined)}"
+                f"'{value}' is not a scope of the SMART resource app ({source}); "
+                f"{_allowed_briefly(defined)}"
             )
         elif server.kind != "oss":
             message = (
@@ -892,7 +1184,8 @@ def _assignment(
 def _assignable(
     server: FhirServer, roles: Sequence[str], principal_type: str, path: Path_, found: Found
 ) -> None:
-    if server.kind != "oss":
+    # App roles exist on the oss app and the SMART app; FHIR RBAC names are skipped below.
+    if server.kind != "oss" and not server.smart_app():
         return
     for index, role in enumerate(roles):
         details = server.role_details.get(role)
@@ -959,6 +1252,16 @@ def _client_import_ids(
                     "nothing and no grant exists to import; remove it",
                 )
             )
+    if ids.graph_consent_grant is not None and (
+        isinstance(client, ServiceClient) or not client.admin_consent or not client.graph_scopes
+    ):
+        found.append(
+            (
+                (*path, "graphConsentGrant"),
+                "applies only with adminConsent: true and graphScopes (it imports the admin "
+                "consent grant to Microsoft Graph of a confidential or public client); remove it",
+            )
+        )
     if ids.federated_credentials:
         where = (*path, "federatedCredentials")
         credential = client.credential
@@ -983,6 +1286,7 @@ def _server_import_ids(server: FhirServer, base: Path_, found: Found) -> None:
     for name, value in (
         ("roleAssignments", ids.role_assignments),
         ("consentGrant", ids.consent_grant),
+        ("graphConsentGrant", ids.graph_consent_grant),
         ("federatedCredentials", ids.federated_credentials),
     ):
         if value:

@@ -13,13 +13,19 @@ FIXTURES = Path(__file__).parent / "fixtures" / "graph"
 CLEAN = ["fhir-server", "clinician-portal", "patient-spa", "care-mobile", "claims-ingest"]
 
 
-def _args(tmp_path: Path, *apps: str, extra: tuple[str, ...] = ()) -> list[str]:
+# The deploying principal, as an owner of everything in `_owned` exports.
+DEPLOYER = "0b6e2f8d-4c1a-4e73-9d25-7a8c3e1f5b90"
+
+
+def _args(
+    tmp_path: Path, *apps: str, extra: tuple[str, ...] = (), exports: Path = FIXTURES
+) -> list[str]:
     return [
         "adopt",
         "--applications",
-        *(str(FIXTURES / f"application-{name}.json") for name in apps),
+        *(str(exports / f"application-{name}.json") for name in apps),
         "--service-principals",
-        str(FIXTURES / "service-principals.json"),
+        str(exports / "service-principals.json"),
         "--assignments",
         str(FIXTURES / "app-role-assignments.json"),
         "--permission-grants",
@@ -66,21 +72,52 @@ def test_write_then_check_passes_and_a_second_write_is_refused(
     assert "clients:" not in target.read_text()
 
 
+def _owned(tmp_path: Path) -> Path:
+    """The fixtures exported with owners ($expand=owners): the deploying principal owns every
+    application and service principal, so adoption changes no owner."""
+    exports = tmp_path / "owned"
+    exports.mkdir()
+    for path in FIXTURES.glob("*.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if path.name.startswith("application-"):
+            data["owners"] = [{"id": DEPLOYER}]
+        elif path.name == "service-principals.json":
+            for sp in data["value"]:
+                sp["owners"] = [{"id": DEPLOYER}]
+        (exports / path.name).write_text(json.dumps(data), encoding="utf-8")
+    return exports
+
+
 def test_check_without_drift_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(_args(tmp_path, *CLEAN, extra=("--write",))) == 0
+    owned = _owned(tmp_path)
+    extra = ("--deployer", DEPLOYER)
+    assert main(_args(tmp_path, *CLEAN, extra=("--write", *extra), exports=owned)) == 0
     capsys.readouterr()
-    assert main(_args(tmp_path, *CLEAN, extra=("--check",))) == 0
+    assert main(_args(tmp_path, *CLEAN, extra=("--check", *extra), exports=owned)) == 0
     out = capsys.readouterr().out.splitlines()
     assert all(line.startswith("finding: ") for line in out[:-1])
     assert out[-1].endswith(" finding(s), 0 drift(s)")
+    # Without --deployer the plan cannot know the deploying principal owns everything already.
+    assert main(_args(tmp_path, *CLEAN, extra=("--check",), exports=owned)) == 1
+    drift = [line for line in capsys.readouterr().out.splitlines() if line.startswith("drift: ")]
+    assert len(drift) == 2 * len(CLEAN)  # each application and its service principal
+    assert all(
+        line.endswith(
+            f'owners: existing ["{DEPLOYER}"], config ["{DEPLOYER}", '
+            '"<objectId of deploying principal>"]'
+        )
+        for line in drift
+    ), drift
 
 
 def test_check_reports_drift_and_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(_args(tmp_path, "fhir-server", "legacy-reporting", extra=("--write",))) == 0
+    apps, owned = ("fhir-server", "legacy-reporting"), _owned(tmp_path)
+    extra = ("--deployer", DEPLOYER)
+    assert main(_args(tmp_path, *apps, extra=("--write", *extra), exports=owned)) == 0
     capsys.readouterr()
-    assert main(_args(tmp_path, "fhir-server", "legacy-reporting", extra=("--check",))) == 1
+    assert main(_args(tmp_path, *apps, extra=("--check", *extra), exports=owned)) == 1
     drift = [line for line in capsys.readouterr().out.splitlines() if line.startswith("drift: ")]
     assert drift == [
         "drift: Contoso Legacy Reporting (contoso-legacy-reporting): requiredResourceAccess: "
@@ -89,7 +126,10 @@ def test_check_reports_drift_and_exits_1(
         '[{"id": "e1fd296f-fa3a-4e5d-a1e8-e64e11dc18a9", "type": "Scope"}], "resourceAppId": '
         '"00000003-0000-0000-c000-000000000000"}, {"resourceAccess": [{"id": '
         '"5f3d8b2a-9c1e-4d74-b6a0-8e2f4c6a9d17", "type": "Scope"}], "resourceAppId": '
+        # Azure AD Graph goes; Microsoft Graph's User.Read stays (graphScopes).
         '"2b9e4d71-5c3a-4f8e-b6d2-7a1c9e0f4b35"}], config [{"resourceAccess": [{"id": '
+        '"e1fd296f-fa3a-4e5d-a1e8-e64e11dc18a9", "type": "Scope"}], "resourceAppId": '
+        '"00000003-0000-0000-c000-000000000000"}, {"resourceAccess": [{"id": '
         '"5f3d8b2a-9c1e-4d74-b6a0-8e2f4c6a9d17", "type": "Scope"}], "resourceAppId": '
         '"2b9e4d71-5c3a-4f8e-b6d2-7a1c9e0f4b35"}]',
         "drift: Contoso Legacy Reporting (contoso-legacy-reporting): web.implicitGrantSettings: "
@@ -100,19 +140,32 @@ def test_check_reports_drift_and_exits_1(
         '"https://*.reports-dev.contoso.com/auth/callback", '
         '"https://reports-dev.contoso.com/auth/callback"], config '
         '["https://reports-dev.contoso.com/auth/callback"]',
+        # Not a managed property of the manifest, but the provider writes it on every update.
+        "drift: Contoso Legacy Reporting (contoso-legacy-reporting): groupMembershipClaims: "
+        'existing ["SecurityGroup"], config []',
     ]
+    # The changes are accepted, printed all the same.
+    assert (
+        main(_args(tmp_path, *apps, extra=("--check", "--accept-changes", *extra), exports=owned))
+        == 0
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert len([line for line in out if line.startswith("drift: ")]) == 4
+    assert out[-1].endswith(" finding(s), 4 drift(s), 4 accepted (--accept-changes)")
 
 
 def test_check_reports_a_portal_edit_and_an_unadopted_client(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(_args(tmp_path, "fhir-server", "patient-spa", extra=("--write",))) == 0
-    edited = json.loads((FIXTURES / "application-patient-spa.json").read_text())
+    owned, extra = _owned(tmp_path), ("--deployer", DEPLOYER)
+    argv = _args(tmp_path, "fhir-server", "patient-spa", extra=("--write", *extra), exports=owned)
+    assert main(argv) == 0
+    edited = json.loads((owned / "application-patient-spa.json").read_text())
     edited["spa"]["redirectUris"].append("https://patient-dev.contoso.com/new")
     edited_path = tmp_path / "spa-now.json"
     edited_path.write_text(json.dumps(edited))
     capsys.readouterr()
-    argv = _args(tmp_path, "fhir-server", "care-mobile", extra=("--check",))
+    argv = _args(tmp_path, "fhir-server", "care-mobile", extra=("--check", *extra), exports=owned)
     argv[argv.index("--applications") + 1 : argv.index("--applications") + 1] = [str(edited_path)]
     assert main(argv) == 1
     drift = [line for line in capsys.readouterr().out.splitlines() if line.startswith("drift: ")]

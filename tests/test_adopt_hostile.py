@@ -777,6 +777,7 @@ def test_a_config_dir_whose_parent_is_missing(
     # The config directory itself is made, under a parent that exists.
     assert main(_argv(server, tmp_path / "config", "--write")) == 0
     made = ["config", "config/base.yaml", "config/environments", "config/environments/dev.yaml"]
+    made += ["config/imports", "config/imports/dev.json"]  # the file for `pulumi import --file`
     assert _files(tmp_path) == made
 
 

@@ -214,20 +214,66 @@ def test_public_surface() -> None:
         "AdoptedApp",
         "Adoption",
         "ClientKind",
+        "Creation",
         "Drift",
         "Finding",
         "GraphExport",
+        "adoption_changes",
         "application_import_id",
         "client_key",
         "client_kind",
         "compare",
+        "creations",
         "environment_yaml",
         "find_resource_app",
+        "import_file",
+        "import_file_path",
+        "import_file_text",
         "managed_properties",
         "plan",
         "read_export",
         "read_objects",
+        "render_adopted",
         "service_principal_import_id",
         "write_environment",
     ]
     assert all(hasattr(adopt, name) for name in adopt.__all__)
+
+
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [
+        # Microsoft's SMART sample publishes its resource app's manifest in this format.
+        ("fhir-app-manifest.json", "oauth2Permissions"),
+        (
+            "application-portal-manifest.json",
+            "oauth2Permissions, replyUrlsWithType, oauth2AllowImplicitFlow, "
+            "accessTokenAcceptedVersion, allowPublicClient, name",
+        ),
+    ],
+)
+def test_an_azure_ad_graph_manifest_says_how_to_export_in_graph_format(
+    name: str, keys: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fhir_apps.cli import main
+
+    path = FIXTURES / "aad-graph" / name
+    assert main(["adopt", "--applications", str(path), "--environment", "dev"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"adopt: {path}: this is an application manifest in the retired Azure AD Graph format "
+        f"({keys}), not Microsoft Graph: export the app with `az ad app show --id <appId>` (az "
+        "2.37 or later), `az rest --uri https://graph.microsoft.com/v1.0/applications/"
+        "<objectId>`, or the portal's Manifest tab in its Microsoft Graph format\n"
+    )
+
+
+def test_an_azure_ad_graph_manifest_in_a_list_is_named_by_its_place(tmp_path: Path) -> None:
+    manifest = json.loads((FIXTURES / "aad-graph" / "application-portal-manifest.json").read_text())
+    path = _write(tmp_path, {"value": [manifest]})
+    with pytest.raises(AdoptInputError) as error:
+        read_objects(path, "applications")
+    assert str(error.value).startswith(
+        f"{path}: value[0]: this is an application manifest in the retired Azure AD Graph format"
+    )

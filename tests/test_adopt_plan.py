@@ -56,8 +56,25 @@ def _export(*apps: dict[str, Any], sps: bool = True) -> GraphExport:
     )
 
 
+OWNERS = ("owners", "servicePrincipal.owners")
+
+
+def _with_sps(*apps: dict[str, Any]) -> GraphExport:
+    """`apps` with the fixture's service principals (so no finding is about a missing one)."""
+    return GraphExport(
+        applications=apps,
+        service_principals=tuple(_page("service-principals.json")),
+        has_service_principals=True,
+    )
+
+
 def _findings(adoption: Any, app: str) -> list[str]:
-    return [f"{f.property}: {f.message}" for f in adoption.findings if f.app == app]
+    """The app's findings but the owner ones (`test_adopt_changes.py` tests those)."""
+    return [
+        f"{f.property}: {f.message}"
+        for f in adoption.findings
+        if f.app == app and f.property not in OWNERS
+    ]
 
 
 def _loads(adoption: Any, tmp_path: Path) -> None:
@@ -320,7 +337,6 @@ def test_the_legacy_app_is_flagged_property_by_property(tmp_path: Path) -> None:
         "groupMembershipClaims",
         "passwordCredentials",
         "requiredResourceAccess",
-        "requiredResourceAccess",
         "web.implicitGrantSettings",
         "web.redirectUris",
         "web.redirectUris",
@@ -338,9 +354,9 @@ def test_the_legacy_app_is_flagged_property_by_property(tmp_path: Path) -> None:
         "AD Graph is retired, and fhir-apps manages only access to the FHIR server: adoption "
         "removes this request (move the app to Microsoft Graph)"
     ) in findings
-    assert any(
-        f.startswith("requiredResourceAccess: asks Microsoft Graph for User.Read") for f in findings
-    )
+    # Microsoft Graph's User.Read is a sign-in permission the config keeps (graphScopes).
+    assert not any(f.startswith("requiredResourceAccess: asks Microsoft Graph") for f in findings)
+    assert adoption.clients[0].block["graphScopes"] == ["User.Read"]
     assert adoption.clients[0].block["redirectUris"] == [
         "https://reports-dev.contoso.com/auth/callback"
     ]
@@ -364,7 +380,7 @@ def test_resource_app_details_the_config_cannot_carry(tmp_path: Path) -> None:
     server["appRoles"][0]["isEnabled"] = False
     server["appRoles"][1]["allowedMemberTypes"] = []
     server["appRoles"][2]["description"] = None
-    result = plan(GraphExport(applications=(server,)), environment="dev")
+    result = plan(_with_sps(server), environment="dev")
     assert result.server.block["accessTokenVersion"] == 1
     assert "globalAdmin" not in result.server.block["appRoles"]
     assert result.server.block["roleDetails"]["globalExporter"] == {
@@ -408,7 +424,7 @@ def test_the_resource_apps_implicit_grant_is_reported(
     # The program turns implicit grant off on the FHIR resource app too: adoption must say so.
     server = _app("fhir-server")
     server["web"]["implicitGrantSettings"] = settings
-    result = plan(GraphExport(applications=(server,)), environment="dev")
+    result = plan(_with_sps(server), environment="dev")
     assert _findings(result, "Contoso FHIR Server (dev)") == [
         f"web.implicitGrantSettings: implicit grant is on ({what}); adoption turns it off: the "
         "app must use the authorization-code flow (with PKCE in a browser)"
@@ -571,7 +587,7 @@ def test_variants_always_load(tmp_path: Path) -> None:
 # -- child objects: import ids, and findings where an import would stop `pulumi up` ---------------
 
 
-def test_a_consent_grant_with_other_scopes_is_imported_and_says_how_to_align_it() -> None:
+def test_a_consent_grant_with_other_scopes_is_imported_and_its_change_announced() -> None:
     grants = _page("oauth2-permission-grants.json")
     grants[0] = {**grants[0], "scope": "user_impersonation openid"}
     export = _export(_app("clinician-portal"))
@@ -580,14 +596,12 @@ def test_a_consent_grant_with_other_scopes_is_imported_and_says_how_to_align_it(
     assert adoption.clients[0].block["importIds"]["consentGrant"] == (
         "/oauth2PermissionGrants/IX2e-pK3x0GlyKcT9m8sQ5BJ6yQd4e2pE3Nf7z1K0aA"
     )
-    assert _findings(adoption, "Contoso Clinician Portal")[0] == (
-        "oauth2PermissionGrants: admin consent grants 'openid user_impersonation' and the config "
-        "consents to 'user_impersonation'; Pulumi imports the grant (importIds.consentGrant) "
-        "only when they are equal, so the first `pulumi up` stops at "
-        "contoso-clinician-portal-consent with 'inputs to import do not match the existing "
-        "resource'. Before it, set the grant's scopes: az rest --method PATCH --uri "
-        "https://graph.microsoft.com/v1.0/oauth2PermissionGrants/"
-        'IX2e-pK3x0GlyKcT9m8sQ5BJ6yQd4e2pE3Nf7z1K0aA --body \'{"scope": "user_impersonation"}\''
+    finding = next(f for f in adoption.findings if f.property == "oauth2PermissionGrants")
+    assert (finding.app, finding.change) == ("Contoso Clinician Portal", True)
+    assert finding.message == (
+        "admin consent grants 'openid user_impersonation' and the config consents to "
+        "'user_impersonation' (the scopes it requests): the first `pulumi up` sets the grant "
+        "contoso-clinician-portal-consent to the config's scopes"
     )
 
 
@@ -652,11 +666,10 @@ def test_federated_audiences_the_config_cannot_take_are_reported(
     adoption = plan(_export(_federated_with_audiences(*audiences)), environment="dev")
     assert "audiences" not in adoption.clients[0].block["credential"]  # the default, then
     assert _findings(adoption, "Contoso Claims Ingest")[0] == (
-        f"federatedIdentityCredentials: audiences {shown}: the config takes exactly one; "
-        "adoption uses api://AzureADTokenExchange, and Pulumi imports a credential only when its "
-        "audiences equal the config's: before the first `pulumi up`, set the audiences of each "
-        "of these credentials to api://AzureADTokenExchange (az ad app federated-credential "
-        "update), or that import stops it"
+        f"federatedIdentityCredentials: audiences {shown}: the config takes exactly one, and "
+        "adoption uses api://AzureADTokenExchange: the first `pulumi up` sets the audiences of "
+        "each of these credentials to it (tokens issued for the other audiences stop being "
+        "accepted)"
     )
     _loads(adoption, tmp_path)
 
@@ -671,9 +684,9 @@ def test_a_federated_credential_without_an_id_is_reported() -> None:
     assert _findings(adoption, "Contoso Claims Ingest")[0] == (
         "federatedIdentityCredentials: 'github-claims-ingest-dev' "
         "(repo:contoso/claims-ingest:environment:dev) has no id in the export, so it cannot be "
-        "imported and `pulumi up` stops when Entra refuses a second credential with the same "
-        "issuer and subject: export it with its id (az ad app federated-credential list) and run "
-        "adopt again"
+        "imported: the first `pulumi up` creates it again and stops when Entra refuses a second "
+        "credential with the same issuer and subject; export it with its id (az ad app "
+        "federated-credential list) and run adopt again"
     )
 
 
@@ -716,44 +729,62 @@ def test_service_principal_settings_the_program_overrides_are_reported() -> None
         if f.startswith("servicePrincipal.appRoleAssignmentRequired")
     ]
     assert _findings(adoption, "Contoso Patient App (SPA)") == [
-        "servicePrincipal.appRoleAssignmentRequired: is true; the config has no key for it and "
-        "the program leaves it false on a client, and Pulumi imports the service principal only "
-        "when its inputs equal the existing object: the first `pulumi up` stops at "
-        "contoso-patient-app-spa-sp with 'inputs to import do not match the existing resource' "
-        "and changes nothing. Before it, set it to false (az ad sp update --id "
-        "7e1c5a3f-8b4d-4e29-a6f0-3d9b1e7c5a84 --set appRoleAssignmentRequired=false): users then "
-        "sign in to the app without an assignment to it"
+        "servicePrincipal.appRoleAssignmentRequired: is true; the config has no key for it on a "
+        "client and the program leaves it false, so the first `pulumi up` turns it off on "
+        "contoso-patient-app-spa-sp: users then sign in to the app without an assignment to it "
+        "(the FHIR server still needs a token for its own app, which its "
+        "appRoleAssignmentRequired and roles govern)"
     ]
 
 
-def test_owners_findings_say_what_the_import_needs() -> None:
+def test_owners_findings_name_each_object_whose_owners_the_first_up_changes() -> None:
     adoption = plan(_export(), environment="dev")
-    (owners,) = [f for f in adoption.findings if f.property == "owners"]
-    assert owners.app == "(every adopted app)"
-    assert "the deploying principal" in owners.message
-    assert "'inputs to import do not match the existing resource'" in owners.message
-    assert "Application.ReadWrite.OwnedBy" in owners.message
-    # Owners exported on both objects, differing: the config gives both the union.
+    owners = {f.property: f for f in adoption.findings if f.property in OWNERS}
+    # The fixture exports one owner on the app and its service principal; the program adds the
+    # deploying principal, unknown here.
+    assert set(owners) == set(OWNERS)
+    for finding in owners.values():
+        assert (finding.app, finding.change) == ("Contoso FHIR Server (dev)", True)
+        assert finding.message.startswith(
+            "the first `pulumi up` adds the deploying principal (the program gives each "
+            "application and its service principal the config's owners plus the deploying "
+            "principal, so that Application.ReadWrite.OwnedBy is enough to manage them"
+        )
+    # Named, and already an owner of both: nothing changes, nothing is said.
+    known = plan(_export(), environment="dev", deployer="0b6e2f8d-4c1a-4e73-9d25-7a8c3e1f5b90")
+    assert not [f for f in known.findings if f.property in OWNERS]
+
+
+def test_owners_differing_between_app_and_service_principal_are_one_list() -> None:
     server = _app("fhir-server")
     server["owners"] = [{"id": "1d2e3f40-5a6b-4c7d-8e9f-0a1b2c3d4e5f"}]
-    adoption = plan(
-        GraphExport(
-            applications=(server,),
-            service_principals=tuple(_page("service-principals.json")),
-            has_service_principals=True,
-        ),
-        environment="dev",
-    )
+    deployer = "0b6e2f8d-4c1a-4e73-9d25-7a8c3e1f5b90"
+    adoption = plan(_with_sps(server), environment="dev", deployer=deployer)
     assert adoption.server.block["owners"] == [
         "0b6e2f8d-4c1a-4e73-9d25-7a8c3e1f5b90",
         "1d2e3f40-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
     ]
-    assert (
-        "owners: the application's owners (1d2e3f40-5a6b-4c7d-8e9f-0a1b2c3d4e5f) and its service "
-        "principal's (0b6e2f8d-4c1a-4e73-9d25-7a8c3e1f5b90) differ; the config gives both every "
-        "one of them, and Pulumi imports each object only when its owners equal the config's: "
-        "before the first `pulumi up`, add the missing owners to the other object"
-    ) in _findings(adoption, "Contoso FHIR Server (dev)")
+    found = sorted((f.property, f.message.split(" (")[0]) for f in adoption.findings)
+    added = "1d2e3f40-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+    assert [f for f in found if f[0] in OWNERS] == [
+        ("owners", "the first `pulumi up` adds 0b6e2f8d-4c1a-4e73-9d25-7a8c3e1f5b90"),
+        ("servicePrincipal.owners", f"the first `pulumi up` adds {added}"),
+    ]
+
+
+def test_owners_not_in_the_export_are_a_change_to_all_owners() -> None:
+    adoption = plan(_export(_app("patient-spa")), environment="dev")
+    (finding,) = [
+        f
+        for f in adoption.findings
+        if f.app == "Contoso Patient App (SPA)" and f.property == "owners"
+    ]
+    assert finding.change
+    assert finding.message.startswith(
+        "the export has no owners, so the config cannot keep them: the first `pulumi up` sets "
+        "them to the deploying principal and removes any other owner"
+    )
+    assert finding.message.endswith("export with owners (Graph $expand=owners) and run adopt again")
 
 
 def test_adopted_child_import_ids_load(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ ASSIGNMENTS = FIXTURES / "app-role-assignments.json"
 GRANTS = FIXTURES / "oauth2-permission-grants.json"
 RESOURCE_APP_ID = "2b9e4d71-5c3a-4f8e-b6d2-7a1c9e0f4b35"
 RESOURCE_SP = "0e8c2a6f-4b1d-4f97-a3e5-8c0a2e4b6d19"
+OWNER = "0b6e2f8d-4c1a-4e73-9d25-7a8c3e1f5b90"
 ROLE_ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
 SCOPE_TEXTS = (
     "adminConsentDisplayName",
@@ -62,7 +63,8 @@ def _adopt_and_render(
 ) -> tuple[Any, Rendering]:
     files = [server] if name == "fhir-server" else [server, FIXTURES / f"application-{name}.json"]
     export = read_export(files, sps, ASSIGNMENTS, GRANTS)
-    adoption = plan(export, environment="adopted", config_dir=tmp_path)
+    # The deploying principal is the resource app's existing owner (on the app and its SP).
+    adoption = plan(export, environment="adopted", config_dir=tmp_path, deployer=OWNER)
     write_environment(adoption, tmp_path, force=False)
     load_spec(tmp_path, environment="adopted")  # what `check` does: must pass
     return adoption, render(environment="adopted", config_dir=tmp_path)

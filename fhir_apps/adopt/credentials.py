@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from fhir_apps.adopt.findings import Add
 from fhir_apps.adopt.importids import federated_credential_import_id
-from fhir_apps.adopt.unmanaged import Add
 from fhir_apps.fhir_constants import FEDERATED_AUDIENCE
 from fhir_apps.safeio.text import shown
 
@@ -81,8 +81,8 @@ def federated(
             add(
                 app,
                 "federatedIdentityCredentials",
-                f"'{credential.get('name')}' ({other}) is not in the config (one issuer per "
-                f"client; {issuer} is kept): it is left as it is",
+                f"{_label(credential)} ({shown(other)}) is not in the config (one issuer per "
+                f"client; {shown(issuer)} is kept): it is left as it is",
             )
     chosen = by_issuer[issuer]
     audiences = sorted({a for c in chosen for a in c.get("audiences") or []})
@@ -90,11 +90,11 @@ def federated(
         add(
             app,
             "federatedIdentityCredentials",
-            f"audiences {', '.join(audiences) or '(none)'}: the config takes exactly one; "
-            f"adoption uses {FEDERATED_AUDIENCE}, and Pulumi imports a credential only when "
-            "its audiences equal the config's: before the first `pulumi up`, set the audiences "
-            f"of each of these credentials to {FEDERATED_AUDIENCE} (az ad app "
-            "federated-credential update), or that import stops it",
+            f"audiences {', '.join(shown(a) for a in audiences) or '(none)'}: the config takes "
+            f"exactly one, and adoption uses {FEDERATED_AUDIENCE}: the first `pulumi up` sets "
+            "the audiences of each of these credentials to it (tokens issued for the other "
+            "audiences stop being accepted)",
+            change=True,
         )
         audiences = [FEDERATED_AUDIENCE]
     for cert in app.get("keyCredentials") or []:
@@ -139,10 +139,11 @@ def federated_import_ids(app: App, block: dict[str, Any], add: Add) -> dict[str,
             add(
                 app,
                 "federatedIdentityCredentials",
-                f"'{credential.get('name')}' ({subject}) has no id in the export, so it cannot be "
-                "imported and `pulumi up` stops when Entra refuses a second credential with the "
-                "same issuer and subject: export it with its id (az ad app federated-credential "
-                "list) and run adopt again",
+                f"{_label(credential)} ({shown(subject)}) has no id in the export, "
+                "so it cannot be imported: the first `pulumi up` creates it again and stops "
+                "when Entra refuses a second credential with the same issuer and subject; export "
+                "it with its id (az ad app federated-credential list) and run adopt again",
+                change=True,
             )
             continue
         ids[str(subject)] = federated_credential_import_id(app["id"], credential_id)
@@ -172,11 +173,22 @@ def _date(value: Any) -> str:
     return str(value)[:10] if value else "never"
 
 
+def _label(credential: dict[str, Any]) -> str:
+    """A federated credential as a finding names it: its name, else its id, else "unnamed"."""
+    name = credential.get("name") or credential.get("id")
+    return f"'{shown(name)}'" if name else "an unnamed credential"
+
+
+def _optional(label: str, value: Any) -> str:
+    """`, <label> <value>` for a value Graph has, nothing for its null (never "None")."""
+    return f", {label} {shown(value)}" if value not in (None, "") else ""
+
+
 def describe_secret(secret: dict[str, Any]) -> str:
     name = f" '{shown(secret['displayName'])}'" if secret.get("displayName") else ""
     return (
-        f"client secret{name} (keyId {shown(secret.get('keyId'))}, hint "
-        f"{shown(secret.get('hint'))}, expires "
+        f"client secret{name} (keyId {shown(secret.get('keyId'))}"
+        f"{_optional('hint', secret.get('hint'))}, expires "
         f"{_date(secret.get('endDateTime'))})"
     )
 
@@ -184,6 +196,7 @@ def describe_secret(secret: dict[str, Any]) -> str:
 def describe_key(cert: dict[str, Any]) -> str:
     name = f" '{shown(cert['displayName'])}'" if cert.get("displayName") else ""
     return (
-        f"certificate{name} (keyId {shown(cert.get('keyId'))}, thumbprint "
-        f"{shown(cert.get('customKeyIdentifier'))}, expires {_date(cert.get('endDateTime'))})"
+        f"certificate{name} (keyId {shown(cert.get('keyId'))}"
+        f"{_optional('thumbprint', cert.get('customKeyIdentifier'))}, expires "
+        f"{_date(cert.get('endDateTime'))})"
     )

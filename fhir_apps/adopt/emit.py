@@ -13,8 +13,6 @@ of the file is one line of data or one comment, and reads as what it is.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import textwrap
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,7 +22,9 @@ import yaml
 
 from fhir_apps.adopt.findings import Finding, one_line
 from fhir_apps.adopt.graphjson import AdoptInputError
+from fhir_apps.adopt.importfile import IMPORT_DIRECTORY
 from fhir_apps.adopt.plan import AdoptedApp, Adoption
+from fhir_apps.adopt.staging import BASE_YAML, staged_problems
 from fhir_apps.safeio.atomic import WriteError, write_atomic
 from fhir_apps.safeio.text import is_line_safe, shown
 
@@ -33,20 +33,13 @@ __all__ = [
     "SCHEMA_LINE",
     "check_config_dir",
     "environment_yaml",
+    "existing_file_problem",
     "write_environment",
 ]
 
 # Relative to config/environments/, where the file is written.
 SCHEMA_LINE: Final = "# yaml-language-server: $schema=../schema.json"
 WIDTH: Final = 100
-
-# Written only when the config directory has no base.yaml, so that `check` can load the layers.
-BASE_YAML: Final = """\
-# yaml-language-server: $schema=schema.json
-# Shared by every environment. Created by `python -m fhir_apps adopt`; the adopted environment
-# file (environments/<env>.yaml) names its own tenant.verifiedDomains, display names and ids.
-{}
-"""
 
 
 class _Dumper(yaml.SafeDumper):
@@ -134,13 +127,15 @@ def environment_yaml(adoption: Adoption) -> str:
     lines = [SCHEMA_LINE]
     lines += _comment(
         f"Environment '{shown(adoption.environment)}', adopted from Microsoft Graph by `python -m "
-        "fhir_apps adopt`. importIds make the first `pulumi up` import these objects instead of "
-        "creating them (client ids stay): applications, service principals, app role "
-        "assignments, admin consent grants and federated credentials; fhirServer.ids pins the "
-        "existing scope and role ids, and scopeDetails and roleDetails keep their texts, types "
-        "and member types. Pulumi imports an object only when the config's inputs "
-        "equal it, so a FINDING that says adoption changes an imported object stops the first "
-        "`pulumi up` at that import until Entra matches (docs/adopt.md)."
+        "fhir_apps adopt`. importIds name the existing objects (client ids stay): applications, "
+        "service principals, app role assignments, admin consent grants and federated "
+        "credentials; fhirServer.ids pins the existing scope and role ids, and scopeDetails and "
+        "roleDetails keep their texts, types and member types. Since Pulumi 3.174.0 an import "
+        "is followed by an update in the same `pulumi up`, so every FINDING that says adoption "
+        "changes an object is a change the first `up` makes in Entra: import first with "
+        "`pulumi import --file <config dir>/"
+        f"{IMPORT_DIRECTORY}/{shown(adoption.environment)}.json` (nothing "
+        "changes), review `pulumi preview --diff`, then `pulumi up` (docs/adopt.md)."
     )
     lines += _comment(
         "Passwords (client secrets) cannot be imported: clients with credential type secret get "
@@ -199,21 +194,30 @@ def check_config_dir(config_dir: Path | str) -> None:
         )
 
 
-def write_environment(adoption: Adoption, config_dir: Path | str, *, force: bool) -> list[Path]:
-    """Write the environment file (and a minimal base.yaml if there is none); paths written.
+def write_environment(
+    adoption: Adoption,
+    config_dir: Path | str,
+    *,
+    force: bool,
+    import_file: tuple[Path, str] | None = None,
+) -> list[Path]:
+    """Write the environment file (and a minimal base.yaml if there is none), then the import
+    file `(path, text)` if given; the paths written.
 
-    Refuses to replace an existing environment file unless `force`; never replaces base.yaml.
-    Each file is written whole or not at all (`safeio.atomic`): without `force` the environment
-    file is created exclusively, so of two runs at once exactly one writes it. base.yaml comes
-    first and stays if the environment file then fails: it is complete on its own, and a run
-    that failed must never delete a file that another run, which succeeded, relies on.
+    Refuses to replace an existing environment or import file unless `force`; never replaces
+    base.yaml. Each file is written whole or not at all (`safeio.atomic`): without `force` each
+    is created exclusively, so of two runs at once exactly one writes it. base.yaml comes first
+    and stays if a later file then fails: it is complete on its own, and a run that failed must
+    never delete a file that another run, which succeeded, relies on.
     """
     config_dir = Path(config_dir)
     target = config_dir / "environments" / f"{adoption.environment}.yaml"
     text = environment_yaml(adoption)  # before anything is written: it may raise
     check_config_dir(config_dir)
-    if target.exists() and not force:
-        raise AdoptInputError(_exists(target))
+    for path in (target, *([import_file[0]] if import_file else [])):
+        problem = None if force else existing_file_problem(path)
+        if problem:
+            raise AdoptInputError(problem)
     staged_problems(text, adoption.environment, config_dir)
     _make_directory(config_dir)
     _make_directory(target.parent)
@@ -226,56 +230,29 @@ def write_environment(adoption: Adoption, config_dir: Path | str, *, force: bool
         except WriteError as error:
             if not base.exists():  # else a run at the same time made it: that one serves
                 raise AdoptInputError(one_line(str(error))) from None
-    try:
-        write_atomic(target, text, exclusive=not force)
-    except WriteError as error:
-        if not force and target.exists():  # another run made it since the check above
-            raise AdoptInputError(_exists(target)) from None
-        raise AdoptInputError(one_line(str(error))) from None
+    _write(target, text, force)
     written.append(target)
+    if import_file is not None:
+        path, import_text = import_file
+        if path.parent == config_dir / IMPORT_DIRECTORY:
+            _make_directory(path.parent)
+        _write(path, import_text, force)
+        written.append(path)
     return written
 
 
-def staged_problems(text: str, environment: str, config_dir: Path) -> None:
-    """Raise AdoptInputError, with every problem `check` would report, when the config with
-    `text` as environments/<environment>.yaml would not load; nothing is written either way.
-
-    The check runs on a copy of the config directory, so a refused adoption (two apps whose
-    display names differ only in case, an identifier URI this tenant's layers make invalid)
-    leaves the user's files exactly as they were.
-    """
+def _write(path: Path, text: str, force: bool) -> None:
     try:
-        _check_staged(text, environment, config_dir)
-    except OSError as error:
-        raise AdoptInputError(
-            "cannot check the adopted config in a temporary directory, so nothing was written: "
-            f"{error.strerror or error}"
-        ) from None
+        write_atomic(path, text, exclusive=not force)
+    except WriteError as error:
+        if not force and path.exists():  # another run made it since the check above
+            raise AdoptInputError(_exists(path)) from None
+        raise AdoptInputError(one_line(str(error))) from None
 
 
-def _check_staged(text: str, environment: str, config_dir: Path) -> None:
-    from fhir_apps.spec.errors import ConfigError
-    from fhir_apps.spec.loader import load_spec
-
-    with tempfile.TemporaryDirectory(prefix="fhir-apps-adopt-") as scratch:
-        staged = Path(scratch) / "config"
-        if config_dir.is_dir():
-            # symlinks=True: a link stays a link, so the containment rules judge it as they
-            # would in the real directory.
-            shutil.copytree(config_dir, staged, symlinks=True)
-        (staged / "environments").mkdir(parents=True, exist_ok=True)
-        if not (staged / "base.yaml").exists():
-            (staged / "base.yaml").write_text(BASE_YAML, encoding="utf-8")
-        (staged / "environments" / f"{environment}.yaml").write_text(text, encoding="utf-8")
-        try:
-            load_spec(staged, environment=environment)
-        except ConfigError as error:
-            # Name the files as they would be named in the real directory.
-            lines = [str(p).replace(str(staged), str(config_dir), 1) for p in error.problems]
-            raise AdoptInputError(
-                "the adopted config would not pass check, so nothing was written: "
-                + "; ".join(one_line(line) for line in lines)
-            ) from None
+def existing_file_problem(path: Path) -> str | None:
+    """The refusal to overwrite `path` without --force, or None when there is no such file."""
+    return _exists(path) if path.exists() or path.is_symlink() else None
 
 
 def _exists(target: Path) -> str:

@@ -12,10 +12,11 @@ line or hide intent (`one_line`), so no message can ever span two lines.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from fhir_apps.safeio.text import is_line_safe, shown
 
-__all__ = ["Finding", "one_line"]
+__all__ = ["Add", "Finding", "one_line"]
 
 
 def one_line(text: str) -> str:
@@ -31,11 +32,17 @@ def one_line(text: str) -> str:
 
 @dataclass(frozen=True, order=True)
 class Finding:
-    """`app`: display name; `property`: Graph property path (e.g. `web.redirectUris`)."""
+    """`app`: display name; `property`: Graph property path (e.g. `web.redirectUris`).
+
+    `change`: the finding announces a change that the first `pulumi up` makes to this property
+    of an existing object (the adoption plan, `changes.adoption_changes`, lists the same app and
+    property); otherwise it reports what is left as it is, not adopted, or needs a step.
+    """
 
     app: str
     property: str
     message: str
+    change: bool = False
 
     def __post_init__(self) -> None:
         # Frozen: set through object.__setattr__, once, before anyone can see the finding.
@@ -44,3 +51,11 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{shown(self.app)}: {self.property}: {self.message}"
+
+
+class Add(Protocol):
+    """Records one finding: `add(app or display name, Graph property, message, change=...)`."""
+
+    def __call__(
+        self, app: dict[str, Any] | str, prop: str, message: str, *, change: bool = False
+    ) -> None: ...

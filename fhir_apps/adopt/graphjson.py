@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from fhir_apps.safeio.jsonfile import JsonFileError, read_json
+from fhir_apps.safeio.jsonfile import JsonFileError, json_kind, read_json
 from fhir_apps.safeio.text import shown
 
 __all__ = ["AdoptInputError", "GraphExport", "is_guid", "read_export", "read_objects"]
@@ -56,6 +56,9 @@ _GUID: Final = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}
 # list item may not.
 Shape = Any
 _TEXTS: Final[Shape] = {"displayName": str, "keyId": str, "endDateTime": str}
+_CLAIMS: Final[Shape] = [
+    {"name": str, "source": str, "essential": bool, "additionalProperties": [str]}
+]
 _APPLICATION: Final[Shape] = {
     "displayName": str,
     "identifierUris": [str],
@@ -63,10 +66,23 @@ _APPLICATION: Final[Shape] = {
     "signInAudience": str,
     "isFallbackPublicClient": bool,
     "groupMembershipClaims": str,
-    "optionalClaims": {},
+    "optionalClaims": {"idToken": _CLAIMS, "accessToken": _CLAIMS, "saml2Token": _CLAIMS},
+    "notes": str,
+    "description": str,
+    "serviceManagementReference": str,
+    "isDeviceOnlyAuthSupported": bool,
+    "oauth2RequirePostResponse": bool,
+    "info": {
+        "marketingUrl": str,
+        "privacyStatementUrl": str,
+        "supportUrl": str,
+        "termsOfServiceUrl": str,
+    },
     "api": {
         "requestedAccessTokenVersion": int,
+        "acceptMappedClaims": bool,
         "knownClientApplications": [str],
+        "preAuthorizedApplications": [{"appId": str, "delegatedPermissionIds": [str]}],
         "oauth2PermissionScopes": [
             {
                 "id": str,
@@ -110,7 +126,18 @@ _APPLICATION: Final[Shape] = {
 }
 _SHAPES: Final[dict[str, Shape]] = {
     "applications": _APPLICATION,
-    "service principals": {"appRoleAssignmentRequired": bool, "owners": [({"id": str}, str)]},
+    "service principals": {
+        "appRoleAssignmentRequired": bool,
+        "owners": [({"id": str}, str)],
+        "accountEnabled": bool,
+        "description": str,
+        "notes": str,
+        "loginUrl": str,
+        "preferredSingleSignOnMode": str,
+        "notificationEmailAddresses": [str],
+        "alternativeNames": [str],
+        "samlSingleSignOnSettings": {"relayState": str},
+    },
     "app role assignments": {"principalDisplayName": str, "principalType": str},
     "permission grants": {"scope": str},
 }
@@ -167,6 +194,8 @@ def read_objects(path: Path | str, kind: Kind) -> list[dict[str, Any]]:
     except JsonFileError as error:
         raise AdoptInputError(str(error)) from None
     where_file = shown(str(path), 400)
+    if kind == "applications" and isinstance(data, dict) and "value" not in data:
+        _check_format(data, f"{where_file}: ")
     if isinstance(data, dict) and isinstance(data.get("value"), list):
         items, where = data["value"], "value"
     elif isinstance(data, list):
@@ -209,6 +238,8 @@ def _check(item: Any, kind: Kind, where: str) -> None:
             f"{where}this is a service principal, not an application; pass service principals "
             "with --service-principals"
         )
+    if kind == "applications":
+        _check_format(item, where)
     if "objectId" in item and "id" not in item:
         # `az` before 2.37 printed Azure AD Graph objects (objectId, replyUrls, oauth2Permissions).
         raise AdoptInputError(
@@ -230,13 +261,45 @@ def _check(item: Any, kind: Kind, where: str) -> None:
         )
     for key in required:
         if not isinstance(item[key], str):
-            raise AdoptInputError(f"{where}{key}: expected a string, got {_kind(item[key])}")
+            raise AdoptInputError(f"{where}{key}: expected a string, got {json_kind(item[key])}")
     for key in guids:
         if not is_guid(item[key]):
             raise AdoptInputError(f"{where}{key} '{shown(item[key])}' is not a GUID")
     problem = _shape_problem(item, _SHAPES[kind], "")
     if problem:
         raise AdoptInputError(f"{where}{problem}")
+
+
+# Keys only the Azure AD Graph manifest has (Microsoft Graph renamed each of them).
+_AAD_GRAPH_KEYS: Final = (
+    "oauth2Permissions",
+    "replyUrlsWithType",
+    "oauth2AllowImplicitFlow",
+    "accessTokenAcceptedVersion",
+    "allowPublicClient",
+)
+
+
+def _check_format(item: dict[str, Any], where: str) -> None:
+    """Refuse an application manifest in the Azure AD Graph format, saying how to export."""
+    keys = _aad_graph_manifest(item)
+    if keys:
+        # The portal's "AAD Graph App Manifest" tab, and manifests copied from older samples.
+        raise AdoptInputError(
+            f"{where}this is an application manifest in the retired Azure AD Graph format "
+            f"({', '.join(keys)}), not Microsoft Graph: export the app with `az ad app show "
+            "--id <appId>` (az 2.37 or later), `az rest --uri "
+            "https://graph.microsoft.com/v1.0/applications/<objectId>`, or the portal's "
+            "Manifest tab in its Microsoft Graph format"
+        )
+
+
+def _aad_graph_manifest(item: dict[str, Any]) -> list[str]:
+    """The Azure AD Graph keys of `item` (with `name` when it has no `displayName`), if any."""
+    found: list[str] = [key for key in _AAD_GRAPH_KEYS if key in item]
+    if found and "name" in item and "displayName" not in item:
+        found.append("name")
+    return found
 
 
 def _shape_problem(value: Any, shape: Shape, path: str, *, nullable: bool = True) -> str | None:
@@ -247,7 +310,7 @@ def _shape_problem(value: Any, shape: Shape, path: str, *, nullable: bool = True
     matching = [alt for alt in alternatives if _is_kind(value, alt)]
     if not matching:
         nulls = " or null" if nullable else ""
-        return f"{path}: expected {_expected(shape)}{nulls}, got {_kind(value)}"
+        return f"{path}: expected {_expected(shape)}{nulls}, got {json_kind(value)}"
     match = matching[0]
     if isinstance(match, dict):
         for key, inner in match.items():
@@ -280,16 +343,3 @@ def _expected(shape: Shape) -> str:
     if isinstance(shape, list):
         return "a list"
     return {str: "a string", bool: "true or false", int: "a whole number"}[shape]
-
-
-def _kind(value: Any) -> str:
-    """The JSON type of `value`, as a message names it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"

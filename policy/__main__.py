@@ -1,8 +1,8 @@
 """The fhir-apps guardrails as a CrossGuard policy pack: `pulumi preview --policy-pack policy`.
 
 A thin adapter: every policy, its description, default enforcement level and config come from
-`fhir_apps.policies`, whose checks (`fhir_apps.rules.resources`) are also what
-`python -m fhir_apps check --policies` runs offline. Levels and config: docs/policies.md.
+`fhir_apps.policies.registry`, whose checks are also what `python -m fhir_apps check --policies`
+runs offline. Levels and config: docs/policies.md.
 `scripts/policy_pack.py build` makes the publishable pack: this file plus a copy of the modules.
 """
 
@@ -18,7 +18,8 @@ if not (_HERE / "fhir_apps").is_dir():
 
 from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402 - after the path
 
-from fhir_apps.policies import PACK_NAME, crossguard_policies  # noqa: E402
+from fhir_apps.policies.crossguard import crossguard_policies  # noqa: E402
+from fhir_apps.policies.registry import PACK_NAME  # noqa: E402
 
 PolicyPack(
     name=PACK_NAME,

@@ -6,6 +6,7 @@ example stacks, untouched (no violation) and tampered to break one rule (exactly
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import runpy
 import shutil
@@ -41,8 +42,19 @@ from fhir_apps.policies import (
     resolve_config,
     run_policies,
 )
-from fhir_apps.rules import resources as rules
-from fhir_apps.rules.resources import StackResource
+from fhir_apps.policies.secrets import go_duration, secret_lifetime_violations
+from fhir_apps.policies.stack import StackResource, public_client_credential_violations
+from fhir_apps.resource_types import (
+    APPLICATION,
+    APPLICATION_APP_ROLE,
+    APPLICATION_IDENTIFIER_URI,
+    APPLICATION_PASSWORD,
+    APPLICATION_PERMISSION_SCOPE,
+    APPLICATION_REDIRECT_URIS,
+    APPLICATION_REGISTRATION,
+    SERVICE_PRINCIPAL_PASSWORD,
+    UNKNOWN,
+)
 from tests.component_helpers import make_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,7 +154,7 @@ def spa_app(**extra: Any) -> dict[str, Any]:
 
 def test_redirect_uris_triggers_on_a_wildcard_spa_uri() -> None:
     props = spa_app(singlePageApplication={"redirectUris": ["https://*.contoso.com/"]})
-    assert validate_resource("entra-redirect-uris", rules.APPLICATION, props) == [
+    assert validate_resource("entra-redirect-uris", APPLICATION, props) == [
         "singlePageApplication.redirectUris: 'https://*.contoso.com/' must not contain a "
         "wildcard '*'; list every redirect URI in full"
     ]
@@ -150,7 +162,7 @@ def test_redirect_uris_triggers_on_a_wildcard_spa_uri() -> None:
 
 def test_redirect_uris_triggers_on_http_outside_localhost_on_web() -> None:
     props = {"web": {"redirectUris": ["http://app.contoso.com/signin-oidc"]}}
-    assert validate_resource("entra-redirect-uris", rules.APPLICATION, props) == [
+    assert validate_resource("entra-redirect-uris", APPLICATION, props) == [
         "web.redirectUris: 'http://app.contoso.com/signin-oidc' uses http; use https, or "
         "http://localhost or http://127.0.0.1 (any port and path)"
     ]
@@ -158,7 +170,7 @@ def test_redirect_uris_triggers_on_http_outside_localhost_on_web() -> None:
 
 def test_redirect_uris_triggers_on_forbidden_characters_in_split_resource() -> None:
     props = {"type": "Web", "applicationId": "/applications/x", "redirectUris": ["https://a/(x)"]}
-    assert validate_resource("entra-redirect-uris", rules.APPLICATION_REDIRECT_URIS, props) == [
+    assert validate_resource("entra-redirect-uris", APPLICATION_REDIRECT_URIS, props) == [
         "redirectUris: 'https://a/(x)' must not contain ( ); Entra rejects the characters "
         "! $ ' ( ) , ; in redirect URIs"
     ]
@@ -168,7 +180,7 @@ def test_redirect_uris_triggers_on_too_many_uris_across_platforms() -> None:
     web = [f"https://app.contoso.com/{i}" for i in range(200)]
     spa = [f"https://spa.contoso.com/{i}" for i in range(57)]
     props = {"web": {"redirectUris": web}, "singlePageApplication": {"redirectUris": spa}}
-    assert validate_resource("entra-redirect-uris", rules.APPLICATION, props) == [
+    assert validate_resource("entra-redirect-uris", APPLICATION, props) == [
         "has 257 redirect URIs; Entra allows at most 256 per application"
     ]
 
@@ -177,7 +189,7 @@ def test_redirect_uris_triggers_on_a_uri_longer_than_256() -> None:
     uri = "https://app.contoso.com/" + "a" * 233
     assert len(uri) == 257
     messages = validate_resource(
-        "entra-redirect-uris", rules.APPLICATION, {"web": {"redirectUris": [uri]}}
+        "entra-redirect-uris", APPLICATION, {"web": {"redirectUris": [uri]}}
     )
     assert messages == [
         f"web.redirectUris: '{uri}' is 257 characters long; Entra allows at most 256"
@@ -187,8 +199,8 @@ def test_redirect_uris_triggers_on_a_uri_longer_than_256() -> None:
 def test_redirect_uris_custom_scheme_only_on_public_client_platform() -> None:
     native = {"type": "PublicClient", "redirectUris": ["com.contoso.app://callback"]}
     web = {"type": "Web", "redirectUris": ["com.contoso.app://callback"]}
-    assert validate_resource("entra-redirect-uris", rules.APPLICATION_REDIRECT_URIS, native) == []
-    assert validate_resource("entra-redirect-uris", rules.APPLICATION_REDIRECT_URIS, web) == [
+    assert validate_resource("entra-redirect-uris", APPLICATION_REDIRECT_URIS, native) == []
+    assert validate_resource("entra-redirect-uris", APPLICATION_REDIRECT_URIS, web) == [
         "redirectUris: 'com.contoso.app://callback' uses scheme 'com.contoso.app'; use https, "
         "or http://localhost or http://127.0.0.1 (any port and path)"
     ]
@@ -200,7 +212,7 @@ def test_redirect_uris_passes_https_localhost_and_native_schemes() -> None:
         "singlePageApplication": {"redirectUris": ["http://localhost:3000/"]},
         "publicClient": {"redirectUris": ["msauth.com.contoso.care://auth", "http://127.0.0.1"]},
     }
-    assert validate_resource("entra-redirect-uris", rules.APPLICATION, props) == []
+    assert validate_resource("entra-redirect-uris", APPLICATION, props) == []
 
 
 def test_redirect_uris_skips_unknown_values_during_preview() -> None:
@@ -209,7 +221,7 @@ def test_redirect_uris_skips_unknown_values_during_preview() -> None:
     props = unknown_checking_proxy(
         {"web": {"redirectUris": [UNKNOWN_STRING_VALUE, "https://*.contoso.com"]}}
     )
-    assert validate_resource("entra-redirect-uris", rules.APPLICATION, props) == [
+    assert validate_resource("entra-redirect-uris", APPLICATION, props) == [
         "web.redirectUris: 'https://*.contoso.com' must not contain a wildcard '*'; list every "
         "redirect URI in full"
     ]
@@ -221,7 +233,7 @@ def test_redirect_uris_skips_unknown_values_during_preview() -> None:
 @pytest.mark.parametrize("flag", ["accessTokenIssuanceEnabled", "idTokenIssuanceEnabled"])
 def test_implicit_grant_triggers_on_each_flag(flag: str) -> None:
     props = {"web": {"implicitGrant": {flag: True}}}
-    assert validate_resource("entra-implicit-grant-off", rules.APPLICATION, props) == [
+    assert validate_resource("entra-implicit-grant-off", APPLICATION, props) == [
         f"web.implicitGrant.{flag} is true: implicit grant must stay off; use the authorization "
         "code flow (with PKCE for SPAs and native apps)"
     ]
@@ -229,7 +241,7 @@ def test_implicit_grant_triggers_on_each_flag(flag: str) -> None:
 
 def test_implicit_grant_triggers_on_application_registration() -> None:
     props = {"implicitIdTokenIssuanceEnabled": True}
-    assert validate_resource("entra-implicit-grant-off", rules.APPLICATION_REGISTRATION, props) == [
+    assert validate_resource("entra-implicit-grant-off", APPLICATION_REGISTRATION, props) == [
         "implicitIdTokenIssuanceEnabled is true: implicit grant must stay off; use the "
         "authorization code flow (with PKCE for SPAs and native apps)"
     ]
@@ -237,8 +249,8 @@ def test_implicit_grant_triggers_on_application_registration() -> None:
 
 def test_implicit_grant_passes_when_off_or_absent() -> None:
     off = {"web": {"implicitGrant": {"accessTokenIssuanceEnabled": False}}}
-    assert validate_resource("entra-implicit-grant-off", rules.APPLICATION, off) == []
-    assert validate_resource("entra-implicit-grant-off", rules.APPLICATION, {}) == []
+    assert validate_resource("entra-implicit-grant-off", APPLICATION, off) == []
+    assert validate_resource("entra-implicit-grant-off", APPLICATION, {}) == []
 
 
 # --- entra-public-client-no-credentials (stack policy: credentials joined to their app) --------
@@ -399,19 +411,19 @@ def test_public_client_credential_ignores_credentials_of_apps_outside_the_stack(
 
 
 def test_public_client_credential_does_not_guess_between_two_applications() -> None:
-    one = StackResource(APP_URN, rules.APPLICATION, spa_app())
-    two = StackResource(APP_URN + "2", rules.APPLICATION, spa_app())
+    one = StackResource(APP_URN, APPLICATION, spa_app())
+    two = StackResource(APP_URN + "2", APPLICATION, spa_app())
     password = StackResource(
-        PASSWORD_URN, rules.APPLICATION_PASSWORD, {}, application_refs=(one.urn, two.urn)
+        PASSWORD_URN, APPLICATION_PASSWORD, {}, application_refs=(one.urn, two.urn)
     )
-    assert rules.public_client_credential_violations([one, two, password]) == []
+    assert public_client_credential_violations([one, two, password]) == []
 
 
 # --- entra-secret-max-lifetime ----------------------------------------------------------------
 
 
 def _lifetime(props: Mapping[str, Any], config: Mapping[str, Any] | None = None) -> list[str]:
-    return validate_resource("entra-secret-max-lifetime", rules.APPLICATION_PASSWORD, props, config)
+    return validate_resource("entra-secret-max-lifetime", APPLICATION_PASSWORD, props, config)
 
 
 def test_secret_lifetime_triggers_beyond_default_365_days() -> None:
@@ -453,26 +465,21 @@ def test_secret_lifetime_triggers_without_end_date() -> None:
 
 def test_secret_lifetime_measures_from_today_without_start_date() -> None:
     end = {"endDate": "2026-06-02T00:00:00Z"}
-    assert rules.secret_lifetime_violations(
-        rules.APPLICATION_PASSWORD, end, {"today": "2025-06-01"}
-    ) == [
+    assert secret_lifetime_violations(APPLICATION_PASSWORD, end, {"today": "2025-06-01"}) == [
         "secret lifetime of 366 days exceeds 365 days (the tenant policy, and Entra's ceiling of "
         "730); prefer a certificate or a federated credential"
     ]
-    assert (
-        rules.secret_lifetime_violations(rules.APPLICATION_PASSWORD, end, {"today": "2025-06-02"})
-        == []
-    )
+    assert secret_lifetime_violations(APPLICATION_PASSWORD, end, {"today": "2025-06-02"}) == []
 
 
 def test_secret_lifetime_checks_inline_and_service_principal_passwords() -> None:
     inline = {"password": {"displayName": "p", "endDateRelative": "10000h"}}
     sp = {"startDate": "2025-01-01T00:00:00Z", "endDate": "2027-01-01T00:00:00Z"}
-    assert validate_resource("entra-secret-max-lifetime", rules.APPLICATION, inline) == [
+    assert validate_resource("entra-secret-max-lifetime", APPLICATION, inline) == [
         "password: secret lifetime of 416.67 days exceeds 365 days (the tenant policy, and "
         "Entra's ceiling of 730); prefer a certificate or a federated credential"
     ]
-    assert validate_resource("entra-secret-max-lifetime", rules.SERVICE_PRINCIPAL_PASSWORD, sp) == [
+    assert validate_resource("entra-secret-max-lifetime", SERVICE_PRINCIPAL_PASSWORD, sp) == [
         "secret lifetime of 730 days exceeds 365 days (the tenant policy, and Entra's ceiling of "
         "730); prefer a certificate or a federated credential"
     ]
@@ -486,10 +493,10 @@ def test_secret_lifetime_reports_unparseable_dates() -> None:
 
 
 def test_go_duration() -> None:
-    assert rules.go_duration("2400h30m") == timedelta(hours=2400, minutes=30)
-    assert rules.go_duration("1.5h") == timedelta(minutes=90)
-    assert rules.go_duration("") is None
-    assert rules.go_duration("10d") is None
+    assert go_duration("2400h30m") == timedelta(hours=2400, minutes=30)
+    assert go_duration("1.5h") == timedelta(minutes=90)
+    assert go_duration("") is None
+    assert go_duration("10d") is None
 
 
 # --- entra-identifier-uri-verified-domain -----------------------------------------------------
@@ -499,7 +506,7 @@ def test_identifier_uri_triggers_outside_verified_domains() -> None:
     props = {"identifierUris": ["https://fhir.example.org"]}
     config = {"verifiedDomains": ["contoso.com"]}
     assert validate_resource(
-        "entra-identifier-uri-verified-domain", rules.APPLICATION, props, config
+        "entra-identifier-uri-verified-domain", APPLICATION, props, config
     ) == [
         "identifierUris: 'https://fhir.example.org' host 'fhir.example.org' is not under a "
         "verified domain of the tenant (contoso.com); Entra only accepts https on a verified "
@@ -518,13 +525,12 @@ def test_identifier_uri_passes_verified_subdomain_api_and_onmicrosoft() -> None:
     }
     config = {"verifiedDomains": ["contoso.com"]}
     assert (
-        validate_resource("entra-identifier-uri-verified-domain", rules.APPLICATION, props, config)
-        == []
+        validate_resource("entra-identifier-uri-verified-domain", APPLICATION, props, config) == []
     )
     split = {"identifierUri": "https://fhir.contoso.com"}
     assert (
         validate_resource(
-            "entra-identifier-uri-verified-domain", rules.APPLICATION_IDENTIFIER_URI, split, config
+            "entra-identifier-uri-verified-domain", APPLICATION_IDENTIFIER_URI, split, config
         )
         == []
     )
@@ -536,7 +542,7 @@ def test_identifier_uri_not_applicable_without_verified_domains() -> None:
     with pytest.raises(_NotApplicableError) as caught:
         validate_resource(
             "entra-identifier-uri-verified-domain",
-            rules.APPLICATION,
+            APPLICATION,
             {"identifierUris": ["https://fhir.example.org"]},
         )
     assert caught.value.reason == "verifiedDomains is not configured"
@@ -550,7 +556,7 @@ def test_access_token_version_triggers_on_v2_with_https_uri() -> None:
         "identifierUris": ["https://fhir.contoso.com"],
         "api": {"requestedAccessTokenVersion": 2},
     }
-    assert validate_resource("entra-access-token-version", rules.APPLICATION, props) == [
+    assert validate_resource("entra-access-token-version", APPLICATION, props) == [
         "api.requestedAccessTokenVersion 2 with 'https://fhir.contoso.com': must be 1 for a "
         "server identified by an https URL: with v2 tokens 'aud' is the application id, and the "
         "FHIR server expects its URL"
@@ -560,8 +566,8 @@ def test_access_token_version_triggers_on_v2_with_https_uri() -> None:
 def test_access_token_version_passes_v1_and_v2_with_api_uri() -> None:
     v1 = {"identifierUris": ["https://fhir.contoso.com"], "api": {"requestedAccessTokenVersion": 1}}
     v2 = {"identifierUris": ["api://fhir"], "api": {"requestedAccessTokenVersion": 2.0}}
-    assert validate_resource("entra-access-token-version", rules.APPLICATION, v1) == []
-    assert validate_resource("entra-access-token-version", rules.APPLICATION, v2) == []
+    assert validate_resource("entra-access-token-version", APPLICATION, v1) == []
+    assert validate_resource("entra-access-token-version", APPLICATION, v2) == []
 
 
 # --- entra-roles-scopes-distinct and entra-permission-values -----------------------------------
@@ -572,7 +578,7 @@ def test_roles_and_scopes_triggers_on_shared_value() -> None:
         "appRoles": [{"value": "globalReader"}, {"value": "globalWriter"}],
         "api": {"oauth2PermissionScopes": [{"value": "globalReader"}, {"value": "launch"}]},
     }
-    assert validate_resource("entra-roles-scopes-distinct", rules.APPLICATION, props) == [
+    assert validate_resource("entra-roles-scopes-distinct", APPLICATION, props) == [
         "'globalReader' is both an app role (appRoles) and a scope (api.oauth2PermissionScopes) "
         "and has different ids (or none) as app role and as scope; Entra accepts one value as "
         "both only with the same id"
@@ -584,7 +590,7 @@ def test_roles_and_scopes_passes_distinct_values() -> None:
         "appRoles": [{"value": "globalReader"}],
         "api": {"oauth2PermissionScopes": [{"value": "user_impersonation"}]},
     }
-    assert validate_resource("entra-roles-scopes-distinct", rules.APPLICATION, props) == []
+    assert validate_resource("entra-roles-scopes-distinct", APPLICATION, props) == []
 
 
 def test_permission_values_triggers_on_slash_and_space() -> None:
@@ -592,7 +598,7 @@ def test_permission_values_triggers_on_slash_and_space() -> None:
         "appRoles": [{"value": "global Reader"}],
         "api": {"oauth2PermissionScopes": [{"value": "patient/Observation.read"}]},
     }
-    assert validate_resource("entra-permission-values", rules.APPLICATION, props) == [
+    assert validate_resource("entra-permission-values", APPLICATION, props) == [
         "appRoles: 'global Reader': app role value must not contain spaces",
         "api.oauth2PermissionScopes: 'patient/Observation.read': scope value must not contain "
         "'/'; write SMART scopes with dots, e.g. 'patient.Observation.read' "
@@ -602,12 +608,9 @@ def test_permission_values_triggers_on_slash_and_space() -> None:
 
 def test_permission_values_passes_smart_scopes_with_dots() -> None:
     scope = {"value": "patient.Observation.read"}
-    assert (
-        validate_resource("entra-permission-values", rules.APPLICATION_PERMISSION_SCOPE, scope)
-        == []
-    )
+    assert validate_resource("entra-permission-values", APPLICATION_PERMISSION_SCOPE, scope) == []
     role = {"value": ".hidden"}
-    assert validate_resource("entra-permission-values", rules.APPLICATION_APP_ROLE, role) == [
+    assert validate_resource("entra-permission-values", APPLICATION_APP_ROLE, role) == [
         "value: '.hidden': app role value must not start with '.'"
     ]
 
@@ -673,7 +676,7 @@ def test_fhir_rbac_scope_passes_at_fhir_service_and_for_other_roles() -> None:
         {"roleDefinitionId": _ROLE, "scope": FHIR_SERVICE},
         {"roleDefinitionId": _ROLE, "scope": api_for_fhir},
         {"roleDefinitionId": owner_role, "scope": SUB},
-        {"roleDefinitionId": _ROLE, "scope": rules.UNKNOWN},
+        {"roleDefinitionId": _ROLE, "scope": UNKNOWN},
     ):
         assert validate_resource("fhir-rbac-service-scope", token, props) == [], props
 
@@ -785,6 +788,15 @@ def test_violation_line_format_and_mandatory() -> None:
     assert str(mandatory) == "mandatory entra-redirect-uris urn:y: bad"
     assert not has_mandatory([advisory])
     assert has_mandatory([advisory, mandatory])
+
+
+def test_every_check_lives_in_the_policies_package() -> None:
+    # fhir_apps.rules keeps the pure Entra rules; what reads Pulumi inputs is the policies'.
+    assert importlib.util.find_spec("fhir_apps.rules.resources") is None
+    for policy in POLICIES:
+        check = policy.check or policy.stack_check
+        assert check is not None, policy.name
+        assert check.__module__.startswith("fhir_apps.policies."), policy.name
 
 
 # --- run_policies over real renders of the example stacks -------------------------------------

@@ -198,8 +198,9 @@ def test_built_pack_finds_what_check_policies_finds(probe: dict[str, Any]) -> No
 
 def test_built_modules_are_byte_for_byte_the_repository_s(pack: Path) -> None:
     copied = sorted(p.relative_to(pack) for p in (pack / "fhir_apps").rglob("*.py"))
-    assert Path("fhir_apps/policies.py") in copied
-    assert Path("fhir_apps/rules/resources.py") in copied
+    for module in ("policies/registry.py", "policies/resources.py", "policies/stack.py"):
+        assert Path("fhir_apps", module) in copied
+    assert Path("fhir_apps/resource_types.py") in copied
     for relative in copied:
         assert (pack / relative).read_bytes() == (ROOT / relative).read_bytes(), relative
     assert (pack / "__main__.py").read_bytes() == (ROOT / "policy" / "__main__.py").read_bytes()

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fhir_apps.safeio.atomic import WriteError, write_atomic
-from fhir_apps.safeio.jsonfile import JsonFileError, depth, parse_json, read_json
+from fhir_apps.safeio.jsonfile import JsonFileError, depth, json_kind, parse_json, read_json
 from fhir_apps.safeio.text import first_unsafe, shown
 
 # -- text ------------------------------------------------------------------------------------
@@ -93,6 +93,26 @@ def test_parse_json_refuses_in_one_line(text: str, words: str) -> None:
     message = str(info.value)
     assert message.startswith("export.json: ") and words in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("null", "null"),
+        ("true", "a boolean"),  # not "a number", though a bool is an int to Python
+        ("0", "a number"),
+        ("1.5", "a number"),
+        ('"x"', "a string"),
+        ("[]", "a list"),
+        ("{}", "an object"),
+    ],
+)
+def test_json_kind_names_each_json_type(text: str, expected: str) -> None:
+    assert json_kind(parse_json(text, "t.json")) == expected
+
+
+def test_json_kind_names_a_value_that_is_not_from_json_by_its_type() -> None:
+    assert json_kind((1, 2)) == "a tuple"
 
 
 def test_read_json_bounds_size_and_accepts_a_bom(tmp_path: Path) -> None:

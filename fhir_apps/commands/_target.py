@@ -1,15 +1,27 @@
-"""The arguments that name what to work on, shared by `check` and `render`."""
+"""The arguments that name what to work on, and loading it, shared by the stack commands."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from fhir_apps.rotation import FIRST_DAY, LAST_DAY
 from fhir_apps.safeio.text import shown
 
-__all__ = ["add_target_arguments", "config_dir_problem", "iso_date", "resolve_environment"]
+if TYPE_CHECKING:
+    from fhir_apps.spec.model import Spec
+
+__all__ = [
+    "Target",
+    "add_target_arguments",
+    "config_dir_problem",
+    "iso_date",
+    "load_target",
+    "resolve_environment",
+]
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +48,38 @@ def resolve_environment(parser: argparse.ArgumentParser, args: argparse.Namespac
 
         return stack_environment(Path.cwd(), args.stack)
     parser.error("give --environment ENV (or --stack STACK, whose Pulumi.STACK.yaml names it)")
+
+
+class Target(NamedTuple):
+    """The environment a command works on and its loaded spec."""
+
+    environment: str
+    spec: Spec
+
+
+def load_target(args: argparse.Namespace, *, today: date | None = None) -> Target | None:
+    """The spec that `--environment` / `--stack` / `--config-dir` name, its warnings printed.
+
+    None when the config does not load, after printing each problem on its own line to stderr
+    (the caller exits 1). Warnings go to stderr prefixed `warning: `. `today`: the day the
+    config's dates are judged on (default: today).
+    """
+    # Imported here: `--help` and the usage errors must not pay for pydantic.
+    from fhir_apps.spec.errors import ConfigError
+    from fhir_apps.spec.loader import load_spec_with_warnings
+
+    try:
+        environment = resolve_environment(args._parser, args)
+        spec, warnings = load_spec_with_warnings(
+            args.config_dir, environment, args.stack, today=today
+        )
+    except ConfigError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return None
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return Target(environment, spec)
 
 
 def config_dir_problem(config_dir: str | Path) -> str | None:

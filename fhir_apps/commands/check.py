@@ -22,10 +22,8 @@ from fhir_apps.commands._target import (
     add_target_arguments,
     config_dir_problem,
     iso_date,
-    resolve_environment,
+    load_target,
 )
-from fhir_apps.spec.errors import ConfigError
-from fhir_apps.spec.loader import load_spec_with_warnings
 from fhir_apps.spec.model import Spec
 
 HELP = "validate the config for an environment (and stack) and print every problem"
@@ -69,17 +67,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if args.all:
         return _check_all(args)
-    try:
-        environment = resolve_environment(args._parser, args)
-        spec, warnings = load_spec_with_warnings(
-            args.config_dir, environment=environment, stack=args.stack, today=args.today
-        )
-    except ConfigError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
+    target = load_target(args, today=args.today)
+    if target is None:
         return 1
-    for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    spec = target.spec
     print_expiry_warnings(spec, args, project_dir=Path.cwd())
     print("ok")
     print(summary(spec))

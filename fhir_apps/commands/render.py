@@ -19,7 +19,7 @@ from fhir_apps.commands._target import (
     add_target_arguments,
     config_dir_problem,
     iso_date,
-    resolve_environment,
+    load_target,
 )
 from fhir_apps.safeio.text import shown
 
@@ -140,23 +140,13 @@ def _render_current(args: argparse.Namespace) -> dict[str, Any] | None:
         return None
     # Imported here: `--diff A B`, `--help` and a config that does not load must not pay for
     # the Pulumi SDK.
-    from fhir_apps.spec.errors import ConfigError
-    from fhir_apps.spec.loader import load_spec_with_warnings
-
     config_dir = Path(args.config_dir)
     # Validate first, so that a bad config ends with its errors and the program never runs.
-    try:
-        environment = resolve_environment(args._parser, args)
-        spec, warnings = load_spec_with_warnings(
-            config_dir, environment, args.stack, today=args.today
-        )
-    except ConfigError as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
+    target = load_target(args, today=args.today)
+    if target is None:
         return None
-    for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    print_expiry_warnings(spec, args, project_dir=None)
+    environment = target.environment
+    print_expiry_warnings(target.spec, args, project_dir=None)
     from fhir_apps.render.engine import RenderError, render
 
     try:

@@ -11,7 +11,7 @@ import json
 import sys
 from datetime import date
 
-from fhir_apps.commands._target import add_target_arguments, iso_date, resolve_environment
+from fhir_apps.commands._target import add_target_arguments, iso_date, load_target
 
 HELP = "show each client's secret slots, the next rotation and the date by which `up` must run"
 
@@ -27,18 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from fhir_apps.secret_schedule import schedules
-    from fhir_apps.spec.errors import ConfigError
-    from fhir_apps.spec.loader import load_spec_with_warnings
 
-    try:
-        environment = resolve_environment(args._parser, args)
-        spec, warnings = load_spec_with_warnings(args.config_dir, environment, args.stack)
-    except ConfigError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
+    target = load_target(args)
+    if target is None:
         return 1
-    for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    spec = target.spec
     today: date = args.today or date.today()
     found = schedules(spec, today)
     if args.fmt == "json":

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fhir_apps.commands._target import add_target_arguments, config_dir_problem
+from fhir_apps.commands._target import add_target_arguments, config_dir_problem, load_target
 from fhir_apps.safeio.text import shown
 from fhir_apps.verify.retry import Clock, SystemClock
 
@@ -122,8 +122,8 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"verify: {problem}", file=sys.stderr)
         return 1
-    spec = _load_spec(args)
-    if spec is None:
+    target = load_target(args)
+    if target is None:
         return 1
     outputs = _load_outputs(args)
     if outputs is None:
@@ -137,24 +137,7 @@ def run(args: argparse.Namespace) -> int:
         device_code=tuple(args.device_code),
         authority_hosts=tuple(args.authority_host),
     )
-    return _verify(spec, outputs, options, args.fmt)
-
-
-def _load_spec(args: argparse.Namespace) -> Spec | None:
-    from fhir_apps.commands._target import resolve_environment
-    from fhir_apps.spec.errors import ConfigError
-    from fhir_apps.spec.loader import load_spec_with_warnings
-
-    try:
-        environment = resolve_environment(args._parser, args)
-        spec, warnings = load_spec_with_warnings(args.config_dir, environment, args.stack)
-    except ConfigError as error:
-        for line in error.problems:
-            print(line, file=sys.stderr)
-        return None
-    for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    return spec
+    return _verify(target.spec, outputs, options, args.fmt)
 
 
 def _load_outputs(args: argparse.Namespace) -> StackOutputs | None:

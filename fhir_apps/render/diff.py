@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from fhir_apps.safeio.jsonfile import json_kind
 from fhir_apps.safeio.text import shown
 
 __all__ = ["Change", "RenderDiff", "diff_renders", "format_diff", "render_problem"]
@@ -35,7 +36,7 @@ def render_problem(data: Any) -> str | None:
     if not isinstance(data, dict) or not isinstance(data.get("resources"), list):
         return _NOT_A_RENDER
     if not isinstance(data.get("outputs", {}), dict):
-        return f"outputs: must be an object, got {_kind(data['outputs'])}"
+        return f"outputs: must be an object, got {json_kind(data['outputs'])}"
     first: dict[str, int] = {}
     for index, resource in enumerate(data["resources"]):
         where = f"resources[{index}]"
@@ -54,19 +55,19 @@ def render_problem(data: Any) -> str | None:
 
 def _resource_problem(resource: Any, where: str) -> str | None:
     if not isinstance(resource, dict):
-        return f"{where}: must be an object, got {_kind(resource)}"
+        return f"{where}: must be an object, got {json_kind(resource)}"
     if "urn" not in resource:
         return f"{where}: has no 'urn'; every resource of a render has one"
     urn = resource["urn"]
     if not isinstance(urn, str):
-        return f"{where}.urn: must be a string, got {_kind(urn)}"
+        return f"{where}.urn: must be a string, got {json_kind(urn)}"
     if not _is_urn(urn):
         return (
             f"{where}.urn: '{shown(urn)}' is not a URN of the form "
             "urn:pulumi:<stack>::<project>::<type>::<name>"
         )
     if not isinstance(resource.get("inputs", {}), dict):
-        return f"{where}.inputs: must be an object, got {_kind(resource['inputs'])}"
+        return f"{where}.inputs: must be an object, got {json_kind(resource['inputs'])}"
     return None
 
 
@@ -78,23 +79,6 @@ def _is_urn(urn: str) -> bool:
         and len(parts[0]) > len("urn:pulumi:")
         and all(parts[1:])
     )
-
-
-def _kind(value: Any) -> str:
-    """The JSON name of a value's type, for messages (the value itself may be anything)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"
 
 
 @dataclass(frozen=True)

@@ -27,14 +27,16 @@ import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from fhir_apps.render.mocks import PlaceholderMocks
+from fhir_apps.resource_types import SECRET, UNKNOWN
 
 __all__ = [
     "PROJECT_DIR",
     "SECRET",
+    "UNKNOWN",
     "RecordingMonitor",
     "RenderError",
     "RenderedResource",
@@ -46,8 +48,6 @@ __all__ = [
 ]
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-SECRET = "[secret]"
-UNKNOWN = "[unknown]"
 
 # Signatures the Pulumi wire format uses for special values (pulumi.runtime.rpc).
 _SIG_KEY = rpc._special_sig_key
@@ -152,8 +152,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
-        self.records = {}
-        self.duplicates = []
+        self.records: dict[str, RenderedResource] = {}
+        self.duplicates: list[str] = []
         self._lock = threading.Lock()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
@@ -193,14 +193,19 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 def start_runtime(
-    mocks: pulumi.runtime.Mocks, project: str, stack: str, config: dict[str, str]
+    mocks: pulumi.runtime.Mocks,
+    project: str,
+    stack: str,
+    config: dict[str, str],
+    monitor: RecordingMonitor | None = None,
 ) -> RecordingMonitor:
     """Start a fresh mocked Pulumi runtime whose monitor records every registration.
 
     Root stack, config and pending RPCs are reset first because all three are process-global in
     the SDK: without that, a second render in one process would inherit the first one's state.
+    monitor: a RecordingMonitor (of `mocks`) that records more (the component tests' does).
     """
-    monitor = RecordingMonitor(mocks)
+    monitor = monitor or RecordingMonitor(mocks)
     settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi.runtime.set_all_config(config)
     pulumi_mocks.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
@@ -240,6 +245,11 @@ def default_project_dir() -> Path:
     if (cwd / "Pulumi.yaml").is_file() and (cwd / "__main__.py").is_file():
         return cwd
     return PROJECT_DIR
+
+
+def _run_program(main_path: str) -> None:
+    """Run the program as `pulumi up` would (`__main__`); its module globals are not needed."""
+    runpy.run_path(main_path, run_name="__main__")
 
 
 @contextlib.contextmanager
@@ -287,9 +297,13 @@ def render(
     main_path = str(project_dir / "__main__.py")
     try:
         with _rare_garbage_collection(), _importable(project_dir):
-            _sync_await(run_pulumi_func(lambda: runpy.run_path(main_path, run_name="__main__")))
+            _sync_await(run_pulumi_func(lambda: _run_program(main_path)))
             _remember_loop()
             root = settings.get_root_resource()
+            # The SDK registers the Stack before it runs the program, so this holds; the check
+            # tells the type checker which resource the root is.
+            if not isinstance(root, Stack):
+                raise RenderError("the program ran without its stack resource")
             outputs_struct = _sync_await(rpc.serialize_properties(dict(root.outputs), {}))
     except pulumi.RunError as exc:
         raise RenderError(str(exc)) from None

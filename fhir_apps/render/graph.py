@@ -12,10 +12,9 @@ from typing import Any
 
 from fhir_apps.render.engine import Rendering
 from fhir_apps.render.mocks import placeholder_key
+from fhir_apps.resource_types import APPLICATION
 
-__all__ = ["APPLICATION_TYPE", "application_manifest", "manifests"]
-
-APPLICATION_TYPE = "azuread:index/application:Application"
+__all__ = ["application_manifest", "manifests"]
 
 
 def _scope(scope: dict[str, Any]) -> dict[str, Any]:
@@ -108,5 +107,5 @@ def manifests(rendering: Rendering) -> dict[str, dict[str, Any]]:
     return {
         placeholder_key(r.name): application_manifest(r.inputs, name=r.name, import_id=r.import_id)
         for r in rendering.resources
-        if r.type == APPLICATION_TYPE
+        if r.type == APPLICATION
     }

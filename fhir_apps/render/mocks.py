@@ -14,6 +14,13 @@ from typing import Any
 import pulumi
 
 from fhir_apps.fhir_constants import AZURE_HEALTHCARE_APIS_APP_ID, MICROSOFT_GRAPH_APP_ID
+from fhir_apps.resource_types import (
+    APPLICATION,
+    APPLICATION_PASSWORD,
+    GET_CLIENT_CONFIG,
+    GET_SERVICE_PRINCIPAL,
+    SERVICE_PRINCIPAL,
+)
 
 __all__ = ["MOCK_SECRET_PREFIX", "MOCK_SUBSCRIPTION_ID", "PlaceholderMocks", "placeholder_key"]
 
@@ -23,11 +30,6 @@ MOCK_SECRET_PREFIX = "MOCKSECRET-"
 MOCK_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
 _HEALTHCARE = "providers/Microsoft.HealthcareApis"
 
-_APPLICATION = "azuread:index/application:Application"
-_SERVICE_PRINCIPAL = "azuread:index/servicePrincipal:ServicePrincipal"
-_PASSWORD = "azuread:index/applicationPassword:ApplicationPassword"
-_GET_CLIENT_CONFIG = "azuread:index/getClientConfig:getClientConfig"
-_GET_SERVICE_PRINCIPAL = "azuread:index/getServicePrincipal:getServicePrincipal"
 _RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 _WORKSPACE = "azure-native:healthcareapis:Workspace"
 _FHIR_SERVICE = "azure-native:healthcareapis:FhirService"
@@ -51,15 +53,15 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         outputs: dict[str, Any] = dict(args.inputs)
         name = args.name
         key = placeholder_key(name)
-        if args.typ == _APPLICATION:
+        if args.typ == APPLICATION:
             object_id = f"<objectId of {key}>"
             outputs.update(clientId=f"<clientId of {key}>", objectId=object_id)
             return f"/applications/{object_id}", outputs
-        if args.typ == _SERVICE_PRINCIPAL:
+        if args.typ == SERVICE_PRINCIPAL:
             object_id = f"<objectId of {name}>"
             outputs.update(objectId=object_id)
             return object_id, outputs
-        if args.typ == _PASSWORD:
+        if args.typ == APPLICATION_PASSWORD:
             # Looks like a secret and is unique per slot, so a leak is easy to find by scanning.
             digest = hashlib.sha256(name.encode()).hexdigest()[:16]
             outputs.update(value=f"{MOCK_SECRET_PREFIX}{digest}", keyId=f"<keyId of {name}>")
@@ -71,13 +73,13 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        if args.token == _GET_CLIENT_CONFIG:
+        if args.token == GET_CLIENT_CONFIG:
             return {
                 "tenantId": "<tenantId>",
                 "objectId": "<objectId of deploying principal>",
                 "clientId": "<clientId of deploying principal>",
             }, []
-        if args.token == _GET_SERVICE_PRINCIPAL:
+        if args.token == GET_SERVICE_PRINCIPAL:
             return _first_party_service_principal(args.args), []
         return {}, []
 

@@ -21,7 +21,7 @@ from fhir_apps.safeio.text import shown
 
 __all__ = ["audience_change", "blocked", "replaced", "resource_type", "target_mismatch"]
 
-# The stack output that carries the token audience (components.stack._stack_outputs).
+# The stack output that carries the token audience (components.stack_outputs.stack_outputs).
 _AUDIENCE = "outputs.server.audience"
 
 

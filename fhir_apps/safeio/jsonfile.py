@@ -15,7 +15,15 @@ from typing import Any, Final
 
 from fhir_apps.safeio.text import shown
 
-__all__ = ["MAX_DEPTH", "MAX_JSON_BYTES", "JsonFileError", "depth", "parse_json", "read_json"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_JSON_BYTES",
+    "JsonFileError",
+    "depth",
+    "json_kind",
+    "parse_json",
+    "read_json",
+]
 
 # A Graph export of a thousand applications is about 10 MB; a render of 100 clients about 1 MB.
 MAX_JSON_BYTES: Final = 64 * 1024 * 1024
@@ -46,8 +54,34 @@ def depth(value: Any) -> int:
     return deepest
 
 
+def json_kind(value: Any) -> str:
+    """The JSON name of a value's type, for messages ("got a list"); the value is never shown."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):  # before int: a bool is an int to Python
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"  # not from JSON: a caller's own value
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _not_json(where: str, what: str, reason: str) -> JsonFileError:
+    return JsonFileError(f"{where}: not {what}: {reason}")
+
+
+def _beyond_budget(where: str, limit: str, what: str) -> JsonFileError:
+    # Past a budget the content is not judged at all: say which limit, not what is wrong inside.
+    return JsonFileError(f"{where}: {limit}; this is not {what}")
 
 
 def parse_json(text: str, where: str, *, max_depth: int = MAX_DEPTH, what: str = "JSON") -> Any:
@@ -55,17 +89,14 @@ def parse_json(text: str, where: str, *, max_depth: int = MAX_DEPTH, what: str =
     try:
         data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise JsonFileError(
-            f"{where}: not {what}: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
+        position = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+        raise _not_json(where, what, position) from None
     except RecursionError:
-        raise JsonFileError(f"{where}: not {what}: nested too deeply") from None
+        raise _not_json(where, what, "nested too deeply") from None
     except ValueError as exc:
-        raise JsonFileError(f"{where}: not {what}: {shown(str(exc))}") from None
+        raise _not_json(where, what, shown(str(exc))) from None
     if depth(data) > max_depth:
-        raise JsonFileError(
-            f"{where}: nested more than {max_depth} levels deep; this is not {what}"
-        )
+        raise _beyond_budget(where, f"nested more than {max_depth} levels deep", what)
     return data
 
 
@@ -86,11 +117,9 @@ def read_json(
     except OSError as exc:
         raise JsonFileError(f"{where}: cannot read: {exc.strerror or exc}") from None
     if len(raw) > max_bytes:
-        raise JsonFileError(
-            f"{where}: larger than {max_bytes // (1024 * 1024)} MiB; this is not {what}"
-        )
+        raise _beyond_budget(where, f"larger than {max_bytes // (1024 * 1024)} MiB", what)
     try:
         text = raw.decode("utf-8-sig")  # PowerShell writes a byte-order mark
     except UnicodeDecodeError:
-        raise JsonFileError(f"{where}: not {what}: the file is not UTF-8 text") from None
+        raise _not_json(where, what, "the file is not UTF-8 text") from None
     return parse_json(text, where, max_depth=max_depth, what=what)

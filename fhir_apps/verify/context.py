@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from fhir_apps.spec.model import Spec
 from fhir_apps.verify.http import HttpClient
-from fhir_apps.verify.jwtcheck import SigningKeys
+from fhir_apps.verify.jwtcheck import Claims, SigningKeys, validate_access_token
 from fhir_apps.verify.model import Secret, StackOutputs
 from fhir_apps.verify.retry import Clock, RetryPolicy
 
@@ -57,3 +57,16 @@ class Context:
     @property
     def fhir_url(self) -> str | None:
         return self.outputs.server.fhir_url()
+
+    def claims_of(self, token: Secret, client_id: str) -> Claims:
+        """The claims of an access token `client_id` got for this stack's FHIR server, checked
+        (signature, issuer, expiry, audience, client) as the server would; raises TokenError."""
+        server = self.outputs.server
+        return validate_access_token(
+            token.reveal(),
+            self.keys,
+            audience=server.audience,
+            client_id=client_id,
+            server_client_id=server.client_id,
+            now=self.clock.now(),
+        )

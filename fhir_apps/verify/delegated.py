@@ -15,7 +15,7 @@ from fhir_apps.spec.model import ConfidentialClient, PublicClient, SecretCredent
 from fhir_apps.verify.context import Context
 from fhir_apps.verify.credentials import secret_expiry
 from fhir_apps.verify.fhir import READ, call_with_token
-from fhir_apps.verify.jwtcheck import TokenError, validate_access_token
+from fhir_apps.verify.jwtcheck import TokenError
 from fhir_apps.verify.model import ClientOutputs
 from fhir_apps.verify.report import ClientReport
 from fhir_apps.verify.tokens import TokenResult, authorize_url, device_code_token
@@ -121,16 +121,8 @@ def _device_code(
     if got.token is None:
         report.add("device code", "fail", got.error or "no token")
         return
-    server = ctx.outputs.server
     try:
-        claims = validate_access_token(
-            got.token.reveal(),
-            ctx.keys,
-            audience=server.audience,
-            client_id=out.client_id,
-            server_client_id=server.client_id,
-            now=ctx.clock.now(),
-        )
+        claims = ctx.claims_of(got.token, out.client_id)
     except TokenError as problem:
         report.add("device code", "fail", str(problem))
         return

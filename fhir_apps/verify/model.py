@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 __all__ = ["ClientOutputs", "Secret", "ServerOutputs", "StackOutputs"]
 
@@ -32,7 +33,7 @@ class Secret:
     def __format__(self, spec: str) -> str:
         return "***"
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> NoReturn:
         raise TypeError("a Secret is not pickled")
 
 

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
+from fhir_apps.resource_types import SECRET
 from fhir_apps.safeio.jsonfile import JsonFileError, read_json
 from fhir_apps.safeio.text import shown
 from fhir_apps.verify.model import ClientOutputs, Secret, ServerOutputs, StackOutputs
@@ -21,7 +22,9 @@ from fhir_apps.verify.model import ClientOutputs, Secret, ServerOutputs, StackOu
 __all__ = ["HIDDEN", "OutputsError", "parse_outputs", "read_outputs_file", "read_stack_outputs"]
 
 # What `pulumi stack output --json` prints for a secret without --show-secrets.
-HIDDEN: Final = "[secret]"
+# How `pulumi stack output --json` shows a secret output without --show-secrets: the same
+# marker a render records.
+HIDDEN: Final = SECRET
 # The four outputs are a few kB per client; a thousand clients stay far below this.
 MAX_OUTPUTS_BYTES: Final = 16 * 1024 * 1024
 _SAVE_HINT = "save them with `pulumi stack output --stack {stack} --json --show-secrets > FILE`"

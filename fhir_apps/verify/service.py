@@ -27,7 +27,7 @@ from fhir_apps.verify.credentials import (
     secret_expiry,
 )
 from fhir_apps.verify.fhir import READ, VALIDATE, call_with_token
-from fhir_apps.verify.jwtcheck import Claims, TokenError, validate_access_token
+from fhir_apps.verify.jwtcheck import Claims, TokenError
 from fhir_apps.verify.model import ClientOutputs, Secret
 from fhir_apps.verify.report import Check, ClientReport
 from fhir_apps.verify.retry import Outcome, run_with_retry
@@ -105,14 +105,7 @@ def _attempt(
         return Outcome([Check("token", "fail", got.error or "no token")], retry)
     server = ctx.outputs.server
     try:
-        claims = validate_access_token(
-            got.token.reveal(),
-            ctx.keys,
-            audience=server.audience,
-            client_id=out.client_id,
-            server_client_id=server.client_id,
-            now=ctx.clock.now(),
-        )
+        claims = ctx.claims_of(got.token, out.client_id)
     except TokenError as problem:
         return Outcome([Check("token", "fail", str(problem))])
     checks = [

@@ -103,9 +103,9 @@ def explain_error(result: dict[str, Any]) -> TokenResult:
     error = shown(result.get("error") or "error", 60)
     description = str(result.get("error_description") or "").strip().splitlines()[:1]
     detail = f": {shown(description[0], 200)}" if description else ""
-    code = f" AADSTS{codes[0]}" if codes else ""
+    aadsts = f" AADSTS{codes[0]}" if codes else ""
     return TokenResult(
-        error=f"Entra refused the token ({error}{code}){detail}",
+        error=f"Entra refused the token ({error}{aadsts}){detail}",
         code=codes[0] if codes else None,
     )
 

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pulumi
 
+from components.errors import StackError
 from components.stack import build, check_stack_settings
-from fhir_apps.spec.errors import ConfigError, StackError
+from fhir_apps.spec.errors import ConfigError
 from fhir_apps.spec.loader import load_spec_with_warnings
 
 # The project's own settings, declared without a namespace in Pulumi.yaml: Pulumi files them

@@ -30,6 +30,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 BASELINE_DIR = Path(__file__).resolve().parent / "baseline"
 
@@ -43,7 +44,7 @@ def _render(mode: str, config_dir: str, today: str, out: str | None) -> dict[str
     from benchmarks.configs import ENVIRONMENT
     from fhir_apps.render.engine import render
 
-    project = {"baseline": {"project_dir": BASELINE_DIR}, "render": {}}[mode]
+    project: dict[str, Any] = {"baseline": {"project_dir": BASELINE_DIR}, "render": {}}[mode]
     start = time.perf_counter()
     rendering = render(
         environment=ENVIRONMENT,
@@ -84,11 +85,11 @@ def _work(mode: str, config_dir: str, today: str) -> dict[str, object]:
         counts["outputs"] += 1
         track(self)
 
-    def counting_create_task(self: asyncio.BaseEventLoop, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+    def counting_create_task(self: asyncio.BaseEventLoop, *args: object, **kwargs: object):
         counts["tasks"] += 1
         return create_task(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    def counting_stack_trace():  # type: ignore[no-untyped-def]
+    def counting_stack_trace():
         trace = stack_trace()
         counts["stack_frames"] += len(trace.frames)
         return trace

@@ -174,7 +174,7 @@ def run_size(count: int, repeat: int, today: dt.date, cli: bool, work: Path) -> 
         if cli:
             runs["cli"].append(_measure(work, "cli", str(config_dir), today.isoformat()))
     # Counts, not times: one run each is enough, and they are kept out of the timed runs.
-    work = {
+    counted = {
         mode: _measure(work, "work", mode, str(config_dir), today.isoformat())
         for mode in ("render", "baseline")
     }
@@ -187,7 +187,7 @@ def run_size(count: int, repeat: int, today: dt.date, cli: bool, work: Path) -> 
         "depth": graph_depth(rendering["resources"]),
         "baseline_depth": graph_depth(baseline["resources"]),
         "per_client": per_client(rendering),
-        "work": work,
+        "work": counted,
         "runs": runs,
     }
     for mode in ("render", "baseline") + (("cli",) if cli else ()):

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_azuread as azuread
 
 from components.credentials import ClientCredential, ClientCredentialArgs, CredentialContext
+from components.errors import StackError
 from components.fhir_resource_app import FhirResourceApp
 from fhir_apps.fhir_constants import (
     FHIR_USER_CLAIM,
     GRAPH_DELEGATED_SCOPES,
     MICROSOFT_GRAPH_APP_ID,
 )
-from fhir_apps.spec.errors import StackError
 from fhir_apps.spec.model import AppInfo, Credential, ImportIds, OptionalClaims
 
 __all__ = ["ClientArgs", "ClientComponent", "Platform"]
@@ -32,7 +32,6 @@ class ClientArgs:
     display_name: the application's display name (unique in the tenant).
     owners: object ids owning the application and its service principal, sorted.
     resource: the FHIR resource app the client calls.
-    tenant_id: the tenant (only for the client's registered outputs).
     import_ids: ids of an existing registration and its child objects to adopt (`import`):
         the application, its service principal, role assignments (by role), the consent grant
         and federated credentials (by subject); each only where set.
@@ -52,7 +51,6 @@ class ClientArgs:
     display_name: str
     owners: pulumi.Input[Sequence[str]]
     resource: FhirResourceApp
-    tenant_id: pulumi.Input[str]
     import_ids: ImportIds = field(default_factory=ImportIds)
     protect: bool = False
     mapped_claims: bool = False
@@ -121,7 +119,7 @@ class ClientComponent(pulumi.ComponentResource):
         # App roles of the resource app: all of an oss server's roles (an unknown one is an
         # error), the SMART app's own (system.*); FHIR RBAC role names are granted at the
         # service by a separate component.
-        if resource.kind == "oss":
+        if not resource.managed:
             roles = tuple(sorted(set(roles)))
         else:
             roles = tuple(sorted(r for r in set(roles) if r in resource.planned_role_ids))
@@ -233,7 +231,11 @@ class ClientComponent(pulumi.ComponentResource):
                 public_client=azuread.ApplicationPublicClientArgs(
                     redirect_uris=sorted(set(platform.public_client_redirect_uris))
                 ),
-                required_resource_accesses=_api_permissions(resource, scopes, roles, graph_scopes),
+                # Plain dicts (snake_case keys), which the provider takes as well as its Args
+                # classes; its annotation names only the classes.
+                required_resource_accesses=cast(
+                    Any, _api_permissions(resource, scopes, roles, graph_scopes)
+                ),
                 # Only sent when used, so that every other client's inputs stay as they were.
                 api=(
                     azuread.ApplicationApiArgs(mapped_claims_enabled=True)

@@ -28,15 +28,13 @@ import pulumi
 import pulumi_azuread as azuread
 
 from components.extension_property import ExtensionProperty, UserExtensionValue
-from fhir_apps.fhir_constants import FHIR_USER_CLAIM, FHIR_USER_EXTENSION
-from fhir_apps.rules.entra import extension_attribute, fhir_user_value
+from fhir_apps.fhir_constants import FHIR_USER_CLAIM, FHIR_USER_EXTENSION, RESOURCE_APP_KEY
+from fhir_apps.rules.smart import extension_attribute, fhir_user_value
 from fhir_apps.spec.model import FhirUser
 
-__all__ = ["RESOURCE_KEY", "FhirUserClaims", "FhirUserClaimsArgs", "claims_mapping_definition"]
+__all__ = ["FhirUserClaims", "FhirUserClaimsArgs", "claims_mapping_definition"]
 
 TYPE = "fhir-apps:claims_mapping:FhirUserClaims"
-# The assignment of the resource app's service principal is named after the resource component.
-RESOURCE_KEY = "fhir-server"
 
 
 def claims_mapping_definition(attribute: str) -> str:
@@ -115,7 +113,8 @@ class FhirUserClaims(pulumi.ComponentResource):
             # The policy names the extension: it must exist before the policy is used.
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[extension]),
         )
-        principals = {RESOURCE_KEY: args.resource_service_principal_id}
+        # The resource app's assignment is named after its component, like every resource of it.
+        principals = {RESOURCE_APP_KEY: args.resource_service_principal_id}
         principals.update(sorted(args.client_service_principal_ids.items()))
         for key, principal in principals.items():
             azuread.ServicePrincipalClaimsMappingPolicyAssignment(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pulumi
 import pulumi_azuread as azuread
 
+from components.errors import StackError
 from fhir_apps import rotation
 from fhir_apps.certificates import PublicCertificate, read_public_certificate
 from fhir_apps.ids import NAMESPACE
@@ -107,9 +108,12 @@ class ClientCredential(pulumi.ComponentResource):
         credential: SecretCredential,
         context: CredentialContext,
     ) -> None:
-        windows = rotation.secret_windows(
-            context.today, credential.rotation_days, context.max_secret_lifetime_days
-        )
+        try:
+            windows = rotation.secret_windows(
+                context.today, credential.rotation_days, context.max_secret_lifetime_days
+            )
+        except rotation.DayOutOfRangeError as err:
+            raise StackError(str(err)) from None  # names fhir-apps:today and the range
         current = rotation.current_slot(windows)
         for window in windows:
             password = azuread.ApplicationPassword(
@@ -170,9 +174,9 @@ class ClientCredential(pulumi.ComponentResource):
         for subject in credential.all_subjects():
             slug = subject_slug(subject)
             import_id = import_ids.get(subject)
-            # Pulumi imports only when the inputs equal the existing credential, and the config
-            # does not carry an adopted credential's name and description (the name cannot
-            # change without a replacement): an imported one keeps both as they are.
+            # The config does not carry an adopted credential's name and description, and the
+            # name cannot change without a replacement (the engine imports and then updates in
+            # one run since Pulumi 3.174.0): an imported one keeps both as they are.
             ignored = ["display_name", "description"] if import_id is not None else None
             azuread.ApplicationFederatedIdentityCredential(
                 f"{name}-federated-{slug}",

@@ -265,7 +265,7 @@ def _norm(value: Any) -> Any:
 
 class ExtensionProperty(Resource, module="fhir-apps", name="ExtensionProperty"):
     """A directory extension property of an application (Graph `extensionProperty`). Graph names
-    it `extension_<appId without dashes>_<name>` (`rules.entra.extension_attribute`), which is
+    it `extension_<appId without dashes>_<name>` (`rules.smart.extension_attribute`), which is
     how claims mapping policies and user objects refer to it."""
 
     def __init__(

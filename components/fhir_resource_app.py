@@ -25,10 +25,11 @@ from typing import Any
 import pulumi
 import pulumi_azuread as azuread
 
+from components.errors import StackError
 from fhir_apps import ids
 from fhir_apps.endpoints import authority
-from fhir_apps.fhir_constants import AZURE_HEALTHCARE_APIS_APP_ID
-from fhir_apps.spec.errors import StackError
+from fhir_apps.fhir_constants import AZURE_HEALTHCARE_APIS_APP_ID, USER_IMPERSONATION
+from fhir_apps.rules.permissions import app_role_text_problem
 from fhir_apps.spec.model import FhirServer, FhirServerKind, RoleDetails, ScopeDetails
 
 __all__ = ["FhirResourceApp", "FhirResourceAppArgs", "server_audience"]
@@ -104,8 +105,9 @@ class FhirResourceApp(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TYPE, name, None, opts)
         self.kind: FhirServerKind = args.server.kind
+        self.managed = args.server.is_managed()
         self.audience = args.audience or server_audience(args.server)
-        if args.server.kind == "oss" or args.server.smart_app():
+        if args.server.creates_resource_app():
             self._create_resource_app(name, args)
         else:
             self._look_up_first_party(args)
@@ -192,11 +194,11 @@ class FhirResourceApp(pulumi.ComponentResource):
                 # The open-source server authorizes by the `roles` claim only, so a principal
                 # without an app role would be refused anyway; refusing the token at Entra is
                 # earlier and shows up in the sign-in logs (the default; an adopted app keeps its
-                # own setting, or it would not import). The SMART app of an AHDS service never
-                # requires one: users sign in to SMART apps holding Azure RBAC roles only; its
-                # app roles are for backend services.
+                # own setting, which the first `up` would change otherwise). The SMART app of an
+                # AHDS service never requires one: users sign in to SMART apps holding Azure RBAC
+                # roles only; its app roles are for backend services.
                 app_role_assignment_required=(
-                    server.kind == "oss" and server.app_role_assignment_required
+                    not server.is_managed() and server.app_role_assignment_required
                 ),
                 owners=args.owners,
             ),
@@ -237,11 +239,12 @@ def _scope(
 ) -> azuread.ApplicationApiOauth2PermissionScopeArgs:
     # Consent texts name the server and its audience: an admin consenting in a tenant with
     # several FHIR servers must see which one the permission opens. Texts in scopeDetails win
-    # (an adopted app keeps its own, or it would not import); "" there means no text at all.
-    action = "call" if value == "user_impersonation" else f"use {value} on"
+    # (an adopted app keeps its own, which the first `up` would rewrite otherwise); "" there
+    # means no text at all.
+    action = "call" if value == USER_IMPERSONATION else f"use {value} on"
     title = (
         f"Access {server} as the signed-in user"
-        if value == "user_impersonation"
+        if value == USER_IMPERSONATION
         else f"{value} on {server}"
     )
     allows = f"Allows the app to {action} the FHIR server {server} ({audience})"
@@ -283,12 +286,21 @@ def _role(
     return azuread.ApplicationAppRoleArgs(
         id=role_id,
         value=value,
-        display_name=display_name,
-        description=description,
+        display_name=_required(display_name, value, "displayName"),
+        description=_required(description, value, "description"),
         # Default: daemons (service principals) and people may both hold a role.
         allowed_member_types=sorted(set(details.allowed_member_types)),
         enabled=True,
     )
+
+
+def _required(text: object, value: str, key: str) -> str:
+    """An app role's text, which Entra requires. The config rules refuse "" first, naming the
+    file; a paired role takes its scope's admin consent text, a plain string from `_scope` (or
+    None for "", which the rules refuse too)."""
+    if not isinstance(text, str):
+        raise StackError(f"fhirServer.roleDetails.{value}.{key}: {app_role_text_problem('')}")
+    return text
 
 
 def _text(configured: str | None, generated: str) -> str | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 
 from fhir_apps.endpoints import authority
-from fhir_apps.rules.entra import ahds_service_url
+from fhir_apps.rules.azure import ahds_service_url
 from fhir_apps.spec.model import FhirDeploy, SmartIdentityProvider
 
 __all__ = ["CORS_HEADERS", "CORS_METHODS", "FhirService", "FhirServiceArgs"]

@@ -36,7 +36,7 @@ from pulumi.dynamic import (
 
 from components.extension_property import GraphProvider
 from components.graph import ARM_SCOPE, ARM_URL, GraphClient, GraphError
-from fhir_apps.rules.entra import resource_id_problem
+from fhir_apps.rules.azure import resource_id_problem
 from fhir_apps.safeio.text import shown
 from fhir_apps.spec.model import SmartIdentityProvider
 

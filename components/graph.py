@@ -299,7 +299,7 @@ def deployer_credential(
             )
             or None,
         )
-    return identity.AzureCliCredential(tenant_id=tenant)
+    return identity.AzureCliCredential(tenant_id=tenant or "")  # "": the CLI's own tenant
 
 
 def _oidc_token(env: Mapping[str, str], config: Mapping[str, Any]) -> str:

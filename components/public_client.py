@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import pulumi
 
 from components._client import ClientArgs, ClientComponent, Platform
+from components.errors import StackError
 from fhir_apps.endpoints import delegated_scopes
-from fhir_apps.rules.entra import smart_gateway_endpoints
-from fhir_apps.spec.errors import StackError
+from fhir_apps.rules.credentials import public_client_credential_problem
+from fhir_apps.rules.smart import smart_gateway_endpoints
 from fhir_apps.spec.model import PublicClient as PublicClientSpec
 
 __all__ = ["PublicClient", "PublicClientArgs"]
@@ -39,13 +40,11 @@ class PublicClient(ClientComponent):
         self, name: str, args: PublicClientArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         client = args.client
-        if client.credential is not None:
+        problem = public_client_credential_problem(client.credential is not None)
+        if problem:
             # The config rules report this with file and key first; this guard keeps the
             # component safe on its own, because a secret in a browser or app is a leak.
-            raise StackError(
-                f"clients.{name}.credential: public clients cannot keep a credential; remove it "
-                "(or make the client confidential)"
-            )
+            raise StackError(f"clients.{name}.credential: {problem}")
         is_spa = client.platform == "spa"
         redirect_uris, claims = client.redirect_uris, client.optional_claims
         if client.auth_context_frontend and args.smart_gateway is not None and is_spa:

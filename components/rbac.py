@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import pulumi
 
+from components.errors import StackError
 from fhir_apps import arm
-from fhir_apps.fhir_constants import FHIR_RBAC_ROLES
-from fhir_apps.spec.errors import StackError
+from fhir_apps.rules.permissions import fhir_rbac_role_problem
 
 __all__ = ["FhirRbac", "FhirRbacArgs", "RbacGrant"]
 
@@ -72,13 +73,11 @@ class FhirRbac(pulumi.ComponentResource):
         self, name: str, args: FhirRbacArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         for key, grant in args.grants.items():
-            unknown = [role for role in grant.roles if role not in FHIR_RBAC_ROLES]
-            if unknown:
-                # The config rules report this with file and key first.
-                raise StackError(
-                    f"{key}: {', '.join(unknown)} not a FHIR RBAC role; allowed: "
-                    f"{', '.join(FHIR_RBAC_ROLES)}"
-                )
+            for role in grant.roles:
+                problem = fhir_rbac_role_problem(role)
+                if problem:
+                    # The config rules report this with file and key first.
+                    raise StackError(f"{key}: {problem}")
         super().__init__(TYPE, name, None, opts)
         import pulumi_azure_native.authorization as authorization
 
@@ -93,11 +92,9 @@ class FhirRbac(pulumi.ComponentResource):
                         scope=scope,
                         principal_id=principal,
                         principal_type=grant.principal_type,
-                        role_definition_id=scope.apply(
-                            lambda s, role=role: arm.role_definition_id(s, role)
-                        ),
+                        role_definition_id=scope.apply(partial(_definition_id, role=role)),
                         role_assignment_name=pulumi.Output.all(scope, principal).apply(
-                            lambda both, role=role: arm.role_assignment_name(*both, role)
+                            partial(_assignment_name, role=role)
                         ),
                         description=f"{role}: {grant.description}",
                     ),
@@ -110,3 +107,14 @@ class FhirRbac(pulumi.ComponentResource):
 def role_slug(role: str) -> str:
     """`FHIR Data Reader` -> `fhir-data-reader` (resource names)."""
     return re.sub(r"[^a-z0-9]+", "-", role.lower()).strip("-")
+
+
+# Module functions with the role bound by `partial`, not lambdas with a default argument: the
+# type checker cannot infer a lambda's default (and a plain closure would see the last role).
+def _definition_id(scope: str, *, role: str) -> str:
+    return arm.role_definition_id(scope, role)
+
+
+def _assignment_name(scope_and_principal: list[str], *, role: str) -> str:
+    scope, principal = scope_and_principal
+    return arm.role_assignment_name(scope, principal, role)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azuread as azuread
 
+from components.errors import StackError
 from components.fhir_resource_app import FhirResourceApp
-from fhir_apps.spec.errors import StackError
 from fhir_apps.spec.model import Assignment
 
 __all__ = ["RoleAssignments", "RoleAssignmentsArgs"]
@@ -48,7 +48,7 @@ class RoleAssignments(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: RoleAssignmentsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        if args.resource.kind != "oss":
+        if args.resource.managed:
             raise StackError(
                 "assignments: app role assignments exist only for kind 'oss'; managed FHIR "
                 "services grant access with Azure RBAC"

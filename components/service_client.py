@@ -8,8 +8,10 @@ import pulumi
 
 from components._client import ClientArgs, ClientComponent, Platform
 from components.credentials import CredentialContext
+from components.errors import StackError
 from fhir_apps.endpoints import default_scope
-from fhir_apps.spec.errors import StackError
+from fhir_apps.rules.permissions import service_client_scopes_problem
+from fhir_apps.rules.urls import service_client_redirect_uris_problem
 from fhir_apps.spec.model import ServiceClient as ServiceClientSpec
 
 __all__ = ["ServiceClient", "ServiceClientArgs"]
@@ -40,12 +42,13 @@ class ServiceClient(ClientComponent):
         self, name: str, args: ServiceClientArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         client = args.client
-        for key, value in (("redirectUris", client.redirect_uris), ("scopes", client.scopes)):
-            if value:
-                raise StackError(
-                    f"clients.{name}.{key}: a service client uses the client-credentials flow "
-                    "and has none; use roles (or make the client confidential)"
-                )
+        # The config rules report these with file and key first; the component stays safe alone.
+        for key, problem in (
+            ("redirectUris", service_client_redirect_uris_problem(client.redirect_uris)),
+            ("scopes", service_client_scopes_problem(client.scopes)),
+        ):
+            if problem:
+                raise StackError(f"clients.{name}.{key}: {problem}")
         super().__init__(
             TYPE,
             name,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 import pulumi
 import pulumi_azuread as azuread
@@ -18,6 +18,7 @@ from components._client import ClientComponent
 from components.claims_mapping import FhirUserClaims, FhirUserClaimsArgs
 from components.confidential_client import ConfidentialClient, ConfidentialClientArgs
 from components.credentials import CredentialContext
+from components.errors import StackError
 from components.fhir_resource_app import FhirResourceApp, FhirResourceAppArgs
 from components.fhir_service import FhirService, FhirServiceArgs
 from components.fhir_service_auth import FhirServiceAuthentication
@@ -26,33 +27,33 @@ from components.public_client import PublicClient, PublicClientArgs
 from components.rbac import FhirRbac, FhirRbacArgs, RbacGrant
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs
 from components.service_client import ServiceClient, ServiceClientArgs
-from fhir_apps.endpoints import authority, token_endpoint
-from fhir_apps.fhir_constants import (
-    FHIR_RBAC_ROLES,
-    FHIR_USER_CLAIM,
-    MICROSOFT_GRAPH_APP_ID,
-)
-from fhir_apps.rules.entra import smart_gateway_endpoints, smart_scope
-from fhir_apps.spec.errors import StackError
+from components.stack_outputs import is_smart_client, smart_outputs, stack_outputs
+from fhir_apps.fhir_constants import FHIR_RBAC_ROLES, MICROSOFT_GRAPH_APP_ID, RESOURCE_APP_KEY
+from fhir_apps.rules.azure import deploy_kind_problem
+from fhir_apps.rules.text import reserved_client_key_problem
+from fhir_apps.spec.model import ClientSpec, SecretCredential, Spec
 from fhir_apps.spec.model import ConfidentialClient as ConfidentialClientSpec
 from fhir_apps.spec.model import PublicClient as PublicClientSpec
-from fhir_apps.spec.model import SecretCredential, Spec
 from fhir_apps.spec.model import ServiceClient as ServiceClientSpec
 
-__all__ = ["OUTPUT_NAMES", "SERVER_NAME", "build", "check_stack_settings"]
+__all__ = ["build", "check_stack_settings", "is_smart_client"]
 
-# The resource name of the FHIR resource app component; a client key may not take it.
-SERVER_NAME = "fhir-server"
+
+# The FHIR resource app component is named RESOURCE_APP_KEY (a client key may not take it).
 # Resource names of the azure-native components (their types differ from every client's).
 SERVICE_NAME = "fhir-service"
-RBAC_NAME = "fhir-rbac"
-KEY_VAULT_NAME = "key-vault-secrets"
-CLAIMS_NAME = "fhir-user-claims"
-SERVICE_AUTH_NAME = "fhir-service-authentication"
-USER_IMPERSONATION = "user_impersonation"
 
-# The stack outputs, in the order they are exported.
-OUTPUT_NAMES = ("tenantId", "server", "clients", "clientSecrets")
+
+RBAC_NAME = "fhir-rbac"
+
+
+KEY_VAULT_NAME = "key-vault-secrets"
+
+
+CLAIMS_NAME = "fhir-user-claims"
+
+
+SERVICE_AUTH_NAME = "fhir-service-authentication"
 
 
 def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
@@ -82,8 +83,10 @@ def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
             apart from `clients` and marked secret, so `clients` stays readable.
     """
     clients = spec.enabled_clients()
-    if SERVER_NAME in clients:
-        raise StackError(f"clients.{SERVER_NAME}: this key is reserved for the FHIR resource app")
+    for key in clients:
+        problem = reserved_client_key_problem(key)
+        if problem:
+            raise StackError(f"clients.{key}: {problem}")
 
     client_config = azuread.get_client_config_output()
     tenant_id: pulumi.Input[str] = (
@@ -104,11 +107,10 @@ def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
             "https://<verified domain>/<workspace>-<service>)"
         )
     server = FhirResourceApp(
-        SERVER_NAME,
+        RESOURCE_APP_KEY,
         FhirResourceAppArgs(
             server=spec.fhir_server,
-            display_name=spec.fhir_server.display_name
-            or f"{spec.naming.prefix}-{spec.environment}-{SERVER_NAME}",
+            display_name=spec.server_display_name(),
             owners=_owners(deployer, spec.owners, spec.fhir_server.owners),
             tenant_id=tenant_id,
             protect=spec.protected,
@@ -117,11 +119,9 @@ def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
     )
     service: FhirService | None = None
     if spec.fhir_server.deploy is not None:
-        if spec.fhir_server.kind != "ahds":
-            raise StackError(
-                "fhirServer.deploy: applies only to kind ahds (Azure API for FHIR takes no new "
-                "deployments)"
-            )
+        problem = deploy_kind_problem(spec.fhir_server.kind)
+        if problem:
+            raise StackError(f"fhirServer.deploy: {problem}")
         service = FhirService(
             SERVICE_NAME,
             FhirServiceArgs(
@@ -143,26 +143,25 @@ def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
             opts=pulumi.ResourceOptions(protect=spec.protected),
         )
 
-    built = _create_clients(spec, clients, server, deployer, tenant_id, context)
+    built = _create_clients(spec, clients, server, deployer, context)
     claims = _create_fhir_user_claims(spec, clients, server, built)
     scope: pulumi.Input[str] | None = (
         service.resource_id if service is not None else spec.fhir_server.resource_id
     )
-    if server.kind == "oss":
-        if spec.assignments:
-            RoleAssignments(
-                "assignments",
-                RoleAssignmentsArgs(
-                    resource=server, assignments=spec.assignments, protect=spec.protected
-                ),
-            )
-    else:
+    if spec.fhir_server.is_managed():
         _create_rbac(spec, clients, built, scope)
         _warn_access_policies(spec)
+    elif spec.assignments:
+        RoleAssignments(
+            "assignments",
+            RoleAssignmentsArgs(
+                resource=server, assignments=spec.assignments, protect=spec.protected
+            ),
+        )
     vault_ids = _create_vault_secrets(spec, clients, built)
-    outputs = _stack_outputs(server, clients, built, pulumi.Output.from_input(tenant_id))
+    outputs = stack_outputs(server, clients, built, pulumi.Output.from_input(tenant_id))
     if claims is not None:
-        _smart_outputs(spec, clients, outputs, claims, pulumi.Output.from_input(tenant_id))
+        smart_outputs(spec, clients, outputs, claims, pulumi.Output.from_input(tenant_id))
     if scope is not None:
         outputs["server"]["resourceId"] = scope
         outputs["server"]["url"] = spec.fhir_server.audience()
@@ -177,10 +176,9 @@ def build(spec: Spec, *, today: dt.date, config_dir: Path) -> dict[str, Any]:
 
 def _create_clients(
     spec: Spec,
-    clients: dict[str, Any],
+    clients: dict[str, ClientSpec],
     server: FhirResourceApp,
     deployer: pulumi.Output[str],
-    tenant_id: pulumi.Input[str],
     context: CredentialContext,
 ) -> dict[str, ClientComponent]:
     """One component per enabled client, named by its YAML key."""
@@ -198,7 +196,6 @@ def _create_clients(
             display_name=spec.display_name(key),
             owners=owner_sets[configured],
             resource=server,
-            tenant_id=tenant_id,
             import_ids=client.import_ids,
             protect=spec.is_protected(key),
             mapped_claims=smart and is_smart_client(client),
@@ -206,30 +203,28 @@ def _create_clients(
             graph_service_principal_id=graph_sp,
             about=client.about,
         )
-        if isinstance(client, ConfidentialClientSpec):
-            built[key] = ConfidentialClient(
-                key, ConfidentialClientArgs(client=client, credential_context=context, **common)
-            )
-        elif isinstance(client, PublicClientSpec):
-            built[key] = PublicClient(key, PublicClientArgs(client=client, **common))
-        else:
-            built[key] = ServiceClient(
-                key, ServiceClientArgs(client=client, credential_context=context, **common)
-            )
+        built[key] = _client_component(key, client, context, common)
     return built
 
 
-def is_smart_client(client: Any) -> bool:
-    """A delegated client whose users' tokens must carry fhirUser: it requests SMART scopes
-    (anything besides user_impersonation) or asks for fhirUser in its ID tokens."""
-    if isinstance(client, ServiceClientSpec):
-        return False
-    return bool(set(client.scopes) - {USER_IMPERSONATION}) or (
-        FHIR_USER_CLAIM in client.optional_claims.id_token
-    )
+def _client_component(
+    key: str, client: ClientSpec, context: CredentialContext, common: dict[str, Any]
+) -> ClientComponent:
+    """The component of `client`'s kind; a new kind that is not handled fails the type check."""
+    match client:
+        case ConfidentialClientSpec():
+            args = ConfidentialClientArgs(client=client, credential_context=context, **common)
+            return ConfidentialClient(key, args)
+        case PublicClientSpec():
+            return PublicClient(key, PublicClientArgs(client=client, **common))
+        case ServiceClientSpec():
+            service_args = ServiceClientArgs(client=client, credential_context=context, **common)
+            return ServiceClient(key, service_args)
+        case _:
+            assert_never(client)
 
 
-def _graph_service_principal(clients: dict[str, Any]) -> pulumi.Output[str] | None:
+def _graph_service_principal(clients: dict[str, ClientSpec]) -> pulumi.Output[str] | None:
     """Microsoft Graph's service principal in the tenant (looked up once), when a client with
     admin consent requests Graph's OpenID Connect scopes."""
     if not any(
@@ -243,7 +238,7 @@ def _graph_service_principal(clients: dict[str, Any]) -> pulumi.Output[str] | No
 
 def _create_fhir_user_claims(
     spec: Spec,
-    clients: dict[str, Any],
+    clients: dict[str, ClientSpec],
     server: FhirResourceApp,
     built: dict[str, ClientComponent],
 ) -> FhirUserClaims | None:
@@ -275,7 +270,7 @@ def _create_fhir_user_claims(
 
 
 def _rbac_grants(
-    spec: Spec, clients: dict[str, Any], built: dict[str, ClientComponent]
+    spec: Spec, clients: dict[str, ClientSpec], built: dict[str, ClientComponent]
 ) -> dict[str, RbacGrant]:
     """What a managed FHIR service's RBAC must grant, keyed by client key or principal id.
 
@@ -323,7 +318,7 @@ def _rbac_grants(
 
 def _create_rbac(
     spec: Spec,
-    clients: dict[str, Any],
+    clients: dict[str, ClientSpec],
     built: dict[str, ClientComponent],
     scope: pulumi.Input[str] | None,
 ) -> None:
@@ -343,7 +338,7 @@ def _create_rbac(
     FhirRbac(RBAC_NAME, FhirRbacArgs(scope=scope, grants=grants))
 
 
-def _granted_keys(spec: Spec, clients: dict[str, Any]) -> list[str]:
+def _granted_keys(spec: Spec, clients: dict[str, ClientSpec]) -> list[str]:
     keys = [f"assignments[{i}]" for i in range(len(spec.assignments))]
     keys += [
         f"clients.{key}.roles"
@@ -368,7 +363,7 @@ def _warn_access_policies(spec: Spec) -> None:
 
 
 def _create_vault_secrets(
-    spec: Spec, clients: dict[str, Any], built: dict[str, ClientComponent]
+    spec: Spec, clients: dict[str, ClientSpec], built: dict[str, ClientComponent]
 ) -> dict[str, str]:
     """Each secret credential's current secret into its Key Vault; `{client key: secret id}`."""
     secrets: dict[str, VaultSecret] = {}
@@ -388,89 +383,6 @@ def _create_vault_secrets(
     if not secrets:
         return {}
     return KeyVaultSecrets(KEY_VAULT_NAME, KeyVaultSecretsArgs(secrets=secrets)).secret_ids
-
-
-def _stack_outputs(
-    server: FhirResourceApp,
-    clients: dict[str, Any],
-    built: dict[str, ClientComponent],
-    tenant: pulumi.Output[str],
-) -> dict[str, Any]:
-    # One authority and token endpoint for the stack (one tenant), shared by every client.
-    endpoints = (tenant.apply(authority), tenant.apply(token_endpoint))
-    return {
-        "tenantId": tenant,
-        "server": {
-            "kind": server.kind,
-            "audience": server.audience,
-            "authority": server.authority,
-            "clientId": server.client_id,
-            "servicePrincipalObjectId": server.service_principal_object_id,
-            "scopeIds": server.scope_ids,
-            "roleIds": server.role_ids,
-        },
-        "clients": {
-            key: _client_outputs(clients[key], component, tenant, endpoints)
-            for key, component in built.items()
-        },
-        "clientSecrets": pulumi.Output.secret(
-            {
-                key: component.client_secret
-                for key, component in built.items()
-                if component.client_secret is not None
-            }
-        ),
-    }
-
-
-def _smart_outputs(
-    spec: Spec,
-    clients: dict[str, Any],
-    outputs: dict[str, Any],
-    claims: FhirUserClaims,
-    tenant: pulumi.Output[str],
-) -> None:
-    """What SMART apps need, per SMART client: the scopes in Entra's form (what Entra is asked
-    for) and in SMART's (what a SMART app, or the front door, speaks), the audience, and where
-    to launch: the front door's endpoints when `smartGateway` is set, else Entra's own."""
-    server = spec.fhir_server
-    audience = spec.audience()
-    gateway = smart_gateway_endpoints(server.smart_gateway) if server.smart_gateway else None
-    outputs["server"]["smart"] = {
-        "fhirUserClaim": FHIR_USER_CLAIM,
-        "fhirUserAttribute": claims.attribute_name,
-        "claimsMappingPolicyId": claims.policy_id,
-        **({"gateway": gateway} if gateway else {}),
-    }
-    entra_endpoints = tenant.apply(
-        lambda t: {
-            "authorizeEndpoint": f"{authority(t)}/oauth2/v2.0/authorize",
-            "tokenEndpoint": token_endpoint(t),
-        }
-    )
-    for key, client in clients.items():
-        if not is_smart_client(client):
-            continue
-        graph = sorted(client.graph_scopes)
-        values = sorted(client.scopes)
-        launch: dict[str, Any] = {
-            "audience": audience,
-            "scopes": {
-                "entra": " ".join([*(f"{audience}/{v}" for v in values), *graph]),
-                "smart": " ".join([*(smart_scope(v) for v in values), *graph]),
-            },
-        }
-        if gateway is not None:
-            launch.update(
-                fhirBaseUrl=gateway["fhirBaseUrl"],
-                smartConfiguration=gateway["smartConfiguration"],
-                authorizeEndpoint=gateway["authorizeEndpoint"],
-                tokenEndpoint=gateway["tokenEndpoint"],
-            )
-        else:
-            launch["fhirBaseUrl"] = server.audience()
-            launch["endpoints"] = entra_endpoints
-        outputs["clients"][key]["smart"] = launch
 
 
 def check_stack_settings(
@@ -502,27 +414,6 @@ def check_stack_settings(
             f"azuread:tenantId is {provider_tenant_id!r} but tenant.id in the YAML is "
             f"{str(spec.tenant.id)!r}; the registrations would land in the wrong tenant"
         )
-
-
-def _client_outputs(
-    client: Any,
-    component: ClientComponent,
-    tenant: pulumi.Output[str],
-    endpoints: tuple[pulumi.Output[str], pulumi.Output[str]],
-) -> dict[str, Any]:
-    outputs: dict[str, Any] = {
-        "kind": client.kind,
-        "clientId": component.client_id,
-        "tenantId": tenant,
-        "authority": endpoints[0],
-        "tokenEndpoint": endpoints[1],
-        "scope": component.scope,
-        "redirectUris": component.redirect_uris,
-        "credentialType": client.credential.type if client.credential is not None else None,
-    }
-    if component.secret_expires_on is not None:
-        outputs["secretExpiresOn"] = component.secret_expires_on
-    return outputs
 
 
 def _owners(deployer: pulumi.Output[str], *groups: Iterable[str]) -> pulumi.Output[list[str]]:

@@ -241,8 +241,8 @@ def _display_names(stacks: list[LoadedStack]) -> dict[tuple[str, str], list[_Use
     for loaded in stacks:
         spec = loaded.spec
         server = spec.fhir_server
-        if server.kind == "oss" or server.smart_app():  # the stack creates the resource app
-            name = server.display_name or f"{spec.naming.prefix}-{spec.environment}-fhir-server"
+        if server.creates_resource_app():
+            name = spec.server_display_name()
             path: Path_ = (_SERVER, "displayName") if server.display_name else (_SERVER,)
             uses.setdefault(("display name", name.casefold()), []).append(
                 _Use(loaded, path, "the FHIR resource app", name)
@@ -262,7 +262,7 @@ def _identifier_uris(stacks: list[LoadedStack]) -> dict[tuple[str, str], list[_U
         spec = loaded.spec
         server = spec.fhir_server
         audience = spec.audience()
-        if audience is None or not (server.kind == "oss" or server.smart_app()):
+        if audience is None or not server.creates_resource_app():
             continue  # a managed service's first-party app is Microsoft's, not this stack's
         path: Path_ = (_SERVER, "url") if server.url is not None else (_SERVER, "deploy")
         uses.setdefault(("identifier URI", audience.casefold().rstrip("/")), []).append(

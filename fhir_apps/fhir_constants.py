@@ -1,4 +1,5 @@
-"""Facts about FHIR servers on Azure that the code relies on (see DESIGN.md for sources)."""
+"""Facts about FHIR servers on Azure that the code relies on, each with its source, and the few
+names the project itself gives that several layers must agree on."""
 
 from __future__ import annotations
 
@@ -31,6 +32,17 @@ FHIR_RBAC_ROLES: Final[dict[str, str]] = {
     "FHIR SMART User": "4ba50f17-9666-485c-a643-ff00808643f0",
     "FHIR Data Bulk Operator": "804db8d3-32c7-4ad4-a975-3f6f90d5f5f5",
 }
+
+# The FHIR RBAC role that runs $export, which writes to the service's export storage account.
+EXPORTER_ROLE: Final = "FHIR Data Exporter"
+
+# The one delegated scope of the managed services' first-party resource app, which every resource
+# app this project creates exposes too: "call the FHIR server as the signed-in user".
+USER_IMPERSONATION: Final = "user_impersonation"
+
+# The YAML key and Pulumi resource name of the FHIR resource app (components.stack builds it under
+# this name; the config reserves it, so no client may take it; adopt writes its import ids here).
+RESOURCE_APP_KEY: Final = "fhir-server"
 
 # Audience that workload identity federation tokens must carry for Entra to exchange them.
 FEDERATED_AUDIENCE: Final = "api://AzureADTokenExchange"

@@ -33,6 +33,7 @@ __all__ = [
     "FIRST_DAY",
     "LAST_DAY",
     "SLOTS",
+    "DayOutOfRangeError",
     "SecretWindow",
     "current_slot",
     "rfc3339",
@@ -70,6 +71,10 @@ class SecretWindow:
         return {"slot": self.slot, "start": self.start.isoformat(), "end": self.end.isoformat()}
 
 
+class DayOutOfRangeError(ValueError):
+    """`today` is outside the days secret rotation supports; the message names the setting."""
+
+
 def rfc3339(day: dt.date) -> str:
     """Midnight UTC of `day` in the RFC 3339 form the provider takes (`2025-01-31T00:00:00Z`)."""
     return f"{day.isoformat()}T00:00:00Z"
@@ -82,14 +87,11 @@ def secret_windows(
 
     Raises ValueError when two periods exceed `max_lifetime_days` (the config checks this
     first, with the file and key; this guard keeps the function safe on its own), and
-    StackError (a ValueError, which the program reports without a traceback) when `today` is
-    outside FIRST_DAY..LAST_DAY.
+    DayOutOfRangeError (the program reports it as a StackError, without a traceback) when
+    `today` is outside FIRST_DAY..LAST_DAY.
     """
     if not FIRST_DAY <= today <= LAST_DAY:
-        # Imported here: the rest of this module needs nothing beyond the standard library.
-        from fhir_apps.spec.errors import StackError
-
-        raise StackError(
+        raise DayOutOfRangeError(
             f"fhir-apps:today: {today.isoformat()} is outside the days secret rotation "
             f"supports, {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}; pin a day in that "
             "range"

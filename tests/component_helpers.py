@@ -16,13 +16,12 @@ from typing import Any
 
 import pulumi
 from google.protobuf import json_format
-from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from components.stack import build
-from fhir_apps.render.engine import RecordingMonitor, RenderedResource, plain
+from fhir_apps.render.engine import RecordingMonitor, RenderedResource, plain, start_runtime
 from fhir_apps.render.mocks import PlaceholderMocks
 from fhir_apps.spec.model import Spec
 
@@ -110,11 +109,7 @@ def run_program(program: Callable[[], Any], *, stack: str = "test") -> Run:
     """Run `program` (which creates resources and may return outputs) in a fresh mocked runtime."""
     mocks = _RecordingMocks()
     monitor = _Monitor(mocks)
-    settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi.runtime.set_all_config({})
-    pulumi_mocks.set_mocks(mocks, project="fhir-apps", stack=stack, preview=False, monitor=monitor)
-    settings.SETTINGS.rpc_manager.clear()
-    settings.SETTINGS.outputs.clear()
+    start_runtime(mocks, "fhir-apps", stack, {}, monitor)  # the render's own setup
 
     def body() -> None:
         for name, value in (program() or {}).items():

@@ -6,8 +6,7 @@ import datetime as dt
 
 import pytest
 
-from fhir_apps import arm
-from fhir_apps.rules import entra
+from fhir_apps import arm, rules
 
 SCOPE = (
     "/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/rg/providers/"
@@ -54,16 +53,16 @@ def test_epoch_seconds_is_midnight_utc() -> None:
 @pytest.mark.parametrize(
     ("rule", "good", "bad"),
     [
-        (lambda v: entra.ahds_name_problem(v, "workspace"), ["abc", "a" * 24, "ws01"],
+        (lambda v: rules.ahds_name_problem(v, "workspace"), ["abc", "a" * 24, "ws01"],
          ["ab", "a" * 25, "Ws01", "ws-01", "ws_01"]),
-        (entra.resource_group_name_problem, ["rg", "rg-fhir_(1).x", "a" * 90],
+        (rules.resource_group_name_problem, ["rg", "rg-fhir_(1).x", "a" * 90],
          ["", "a" * 91, "rg.", "rg fhir", "rg/x"]),
-        (entra.location_problem, ["westeurope", "West Europe"], ["", "west-europe", "x!"]),
-        (entra.storage_account_name_problem, ["stexport01"], ["st", "St-Export"]),
-        (entra.cors_origin_problem, ["https://a.contoso.com", "https://a.com:8443",
+        (rules.location_problem, ["westeurope", "West Europe"], ["", "west-europe", "x!"]),
+        (rules.storage_account_name_problem, ["stexport01"], ["st", "St-Export"]),
+        (rules.cors_origin_problem, ["https://a.contoso.com", "https://a.com:8443",
                                      "http://localhost:3000"],
          ["*", "http://a.com", "https://a.com/", "https://*.a.com", "ftp://a.com"]),
-        (entra.key_vault_secret_name_problem, ["web-client-secret"], ["web_app-client-secret"]),
+        (rules.key_vault_secret_name_problem, ["web-client-secret"], ["web_app-client-secret"]),
     ],
 )  # fmt: skip
 def test_azure_name_rules(rule, good, bad) -> None:  # type: ignore[no-untyped-def]
@@ -74,7 +73,7 @@ def test_azure_name_rules(rule, good, bad) -> None:  # type: ignore[no-untyped-d
 def test_smart_audience_is_an_identifier_uri_entra_accepts() -> None:
     # On a verified domain: the SMART app accepts mapped claims (fhirUser), which Entra allows
     # only for such an audience (AADSTS501461).
-    uri = entra.smart_audience("Contoso.com", "ws", "fhir")
+    uri = rules.smart_audience("Contoso.com", "ws", "fhir")
     assert uri == "https://contoso.com/ws-fhir"
-    assert entra.identifier_uri_problem(uri, ["contoso.com"]) is None
-    assert entra.mapped_claims_audience_problem(uri, ["contoso.com"]) is None
+    assert rules.identifier_uri_problem(uri, ["contoso.com"]) is None
+    assert rules.mapped_claims_audience_problem(uri, ["contoso.com"]) is None

@@ -25,8 +25,7 @@ from fhir_apps.cli import main
 from fhir_apps.commands._target import iso_date
 from fhir_apps.policies import LEVELS, POLICIES, PolicyConfigError, resolve_config
 from fhir_apps.render.diff import diff_renders, format_diff, render_problem
-from fhir_apps.rotation import FIRST_DAY, LAST_DAY, secret_windows
-from fhir_apps.spec.errors import StackError
+from fhir_apps.rotation import FIRST_DAY, LAST_DAY, DayOutOfRangeError, secret_windows
 from fhir_apps.spec.yamlio import LAYER_LIMITS, read_layer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -404,7 +403,7 @@ def test_rotation_works_at_both_ends_of_the_range(day: dt.date) -> None:
 
 @pytest.mark.parametrize("day", [dt.date(1, 1, 1), dt.date(1999, 12, 31), dt.date(9999, 12, 31)])
 def test_rotation_refuses_a_day_outside_the_range_with_a_clean_error(day: dt.date) -> None:
-    with pytest.raises(StackError) as raised:
+    with pytest.raises(DayOutOfRangeError) as raised:
         secret_windows(day, 90, 365)
     assert str(raised.value).startswith(f"fhir-apps:today: {day.isoformat()} is outside the days")
 

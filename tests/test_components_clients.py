@@ -9,6 +9,7 @@ import pulumi
 import pytest
 
 from components.confidential_client import ConfidentialClient
+from components.errors import StackError
 from components.public_client import PublicClient
 from components.service_client import ServiceClient
 from fhir_apps.fhir_constants import AZURE_HEALTHCARE_APIS_APP_ID
@@ -184,13 +185,15 @@ PUBLIC_CREDENTIALS = [
 @pytest.mark.parametrize("key", ["spa", "mobile", "desktop"])
 def test_a_public_client_with_a_credential_is_refused(key: str, credential: dict[str, Any]) -> None:
     # The component's own guard (the config rules stop this earlier, with the file): a secret in
-    # a browser or an app on a device is a leak, whichever public platform it is.
+    # a browser or an app on a device is a leak, whichever public platform it is. Worded as the
+    # config check words it (one rule, fhir_apps.rules.credentials).
     clients = {key: {**CLIENTS[key], "credential": credential}}
-    with pytest.raises(
-        ValueError,
-        match=rf"^clients\.{key}\.credential: public clients cannot keep a credential; remove it",
-    ):
+    with pytest.raises(StackError) as raised:
         run_build(make_spec(clients=clients))
+    assert str(raised.value) == (
+        f"clients.{key}.credential: public clients cannot keep a secret, so they have no "
+        "credential of any kind; remove it, or use kind confidential if the app runs on a server"
+    )
 
 
 PUBLIC_BASE = """\
@@ -255,11 +258,27 @@ def test_service_client_has_roles_no_redirect_uris_and_assignments(run: Any) -> 
     assert _children(run, "ingest", GRANT) == []
 
 
-@pytest.mark.parametrize("field", ["redirectUris", "scopes"])
-def test_a_service_client_with_delegated_parts_is_refused(field: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        (
+            "redirectUris",
+            "a service client uses the client-credentials flow and has no redirect URIs; remove "
+            "them, or use kind confidential for a web app",
+        ),
+        (
+            "scopes",
+            "a service client gets application permissions, never delegated scopes; use roles "
+            "instead",
+        ),
+    ],
+)
+def test_a_service_client_with_delegated_parts_is_refused(field: str, message: str) -> None:
+    # Worded as the config check words it (test_spec_bad_inputs): one rule, one message.
     clients = {"ingest": {**CLIENTS["ingest"], field: ["https://x.contoso.com/"]}}
-    with pytest.raises(ValueError, match=rf"^clients.ingest.{field}: a service client uses"):
+    with pytest.raises(StackError) as raised:
         run_build(make_spec(clients=clients))
+    assert str(raised.value) == f"clients.ingest.{field}: {message}"
 
 
 def test_client_outputs_are_what_msal_needs(run: Any) -> None:

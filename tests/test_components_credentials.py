@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from components.credentials import subject_slug
+from components.errors import StackError
 from fhir_apps.certificates import CertificateFileError, read_public_certificate
 from tests.component_helpers import (
     CERTIFICATE,
@@ -112,6 +113,14 @@ def test_a_rotation_beyond_the_policy_is_refused() -> None:
     )
     with pytest.raises(ValueError, match=r"rotation_days \(60\) \* 2 exceeds"):
         run_build(spec)
+
+
+@pytest.mark.parametrize("day", [dt.date(1999, 12, 31), dt.date(9001, 1, 1)])
+def test_a_day_outside_the_rotation_range_stops_the_stack_cleanly(day: dt.date) -> None:
+    # A StackError is what the program reports as one line without a traceback.
+    spec = make_spec(clients=_service({"type": "secret"}))
+    with pytest.raises(StackError, match=rf"^fhir-apps:today: {day.isoformat()} is outside"):
+        run_build(spec, today=day)
 
 
 def test_certificate_credential_uploads_the_public_pem(cert_dir: Path) -> None:

@@ -375,7 +375,7 @@ def test_rbac_refuses_an_unknown_role() -> None:
             ),
         )  # fmt: skip
 
-    with pytest.raises(ValueError, match="globalReader not a FHIR RBAC role"):
+    with pytest.raises(ValueError, match=r"^x: 'globalReader' is not a FHIR RBAC role; allowed: "):
         run_program(program)
 
 

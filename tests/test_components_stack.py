@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 import components
-from components.stack import SERVER_NAME, build, check_stack_settings
+from components.stack import build, check_stack_settings
+from fhir_apps.fhir_constants import RESOURCE_APP_KEY
 from fhir_apps.ids import derived_id
 from tests.component_helpers import (
     FEDERATED,
@@ -212,8 +213,11 @@ def test_two_runs_are_identical(maximal: Any) -> None:
 
 
 def test_the_server_name_is_reserved() -> None:
-    clients = {SERVER_NAME: MAXIMAL["spa"]}
-    with pytest.raises(ValueError, match=r"^clients.fhir-server: this key is reserved"):
+    clients = {RESOURCE_APP_KEY: MAXIMAL["spa"]}
+    message = (
+        r"^clients\.fhir-server: client key 'fhir-server' is reserved for the FHIR resource app$"
+    )
+    with pytest.raises(ValueError, match=message):
         run_build(make_spec(clients=clients))
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from fhir_apps import rules
 from fhir_apps.cli import main
 from fhir_apps.fhir_constants import SCOPE_PRESETS
 from fhir_apps.ids import derived_id
-from fhir_apps.rules import entra
-from fhir_apps.rules import resources as rules
+from fhir_apps.policies.resources import roles_and_scopes_violations
+from fhir_apps.resource_types import APPLICATION
 from fhir_apps.spec.errors import ConfigError
 from fhir_apps.spec.loader import load_spec, load_spec_with_warnings
 
@@ -85,21 +86,21 @@ def _errors(config: Path, overlay: str) -> list[str]:
     ],
 )
 def test_scopes_in_smart_form(entra_form: str, smart_form: str) -> None:
-    assert entra.smart_scope(entra_form) == smart_form
+    assert rules.smart_scope(entra_form) == smart_form
 
 
 def test_mixed_versions_and_contexts_are_named() -> None:
-    assert entra.mixed_smart_scopes(["launch", "patient.Patient.read", "patient.all.rs"]) == (
+    assert rules.mixed_smart_scopes(["launch", "patient.Patient.read", "patient.all.rs"]) == (
         "SMART v1 and v2 scope forms",
         "patient.Patient.read",
         "patient.all.rs",
     )
-    assert entra.mixed_smart_scopes(["patient.all.read", "user.all.read"]) == (
+    assert rules.mixed_smart_scopes(["patient.all.read", "user.all.read"]) == (
         "the patient and user contexts",
         "patient.all.read",
         "user.all.read",
     )
-    assert entra.mixed_smart_scopes(["launch", "fhirUser", "patient.all.read"]) is None
+    assert rules.mixed_smart_scopes(["launch", "fhirUser", "patient.all.read"]) is None
 
 
 def test_presets_hold_the_smart_catalogues_in_entra_form() -> None:
@@ -110,10 +111,10 @@ def test_presets_hold_the_smart_catalogues_in_entra_form() -> None:
             "user.Practitioner.read"} <= v1  # fmt: skip
     assert {"patient.all.rs", "user.all.cruds", "patient.Condition.rs"} <= v2
     assert any(s.startswith("patient.Observation.rs?category=") for s in v2)
-    assert {entra.smart_scope_version(s) for s in v1} == {None, "v1"}
-    assert {entra.smart_scope_version(s) for s in v2} == {None, "v2"}
+    assert {rules.smart_scope_version(s) for s in v1} == {None, "v1"}
+    assert {rules.smart_scope_version(s) for s in v2} == {None, "v2"}
     # Every value is one Entra takes: no '/', no space, at most 120 characters.
-    assert [s for s in v1 | v2 if entra.permission_value_problems(s)] == []
+    assert [s for s in v1 | v2 if rules.permission_value_problems(s)] == []
 
 
 # --- fhirUser, the audience, identity providers ----------------------------------------------
@@ -128,7 +129,7 @@ def test_presets_hold_the_smart_catalogues_in_entra_form() -> None:
     ],
 )
 def test_fhir_user_values_the_service_accepts(value: str) -> None:
-    assert entra.fhir_user_value_problem(value) is None
+    assert rules.fhir_user_value_problem(value) is None
 
 
 @pytest.mark.parametrize(
@@ -141,21 +142,21 @@ def test_fhir_user_values_the_service_accepts(value: str) -> None:
     ],
 )
 def test_fhir_user_values_the_service_refuses(value: str, words: str) -> None:
-    problem = entra.fhir_user_value_problem(value)
+    problem = rules.fhir_user_value_problem(value)
     assert problem is not None and words in problem
 
 
 def test_a_relative_fhir_user_is_joined_to_the_service_url() -> None:
     url = "https://ws-fhir.fhir.azurehealthcareapis.com"
-    assert entra.fhir_user_value(url + "/", "Patient/A") == f"{url}/Patient/A"
+    assert rules.fhir_user_value(url + "/", "Patient/A") == f"{url}/Patient/A"
     assert (
-        entra.fhir_user_value(url, "https://x.example/Patient/A") == "https://x.example/Patient/A"
+        rules.fhir_user_value(url, "https://x.example/Patient/A") == "https://x.example/Patient/A"
     )
 
 
 def test_extension_attribute_is_graphs_name() -> None:
     assert (
-        entra.extension_attribute("0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D", "fhirUser")
+        rules.extension_attribute("0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D", "fhirUser")
         == "extension_0a1b2c3d4e5f4a6b8c7d9e0f1a2b3c4d_fhirUser"
     )
 
@@ -171,7 +172,7 @@ def test_extension_attribute_is_graphs_name() -> None:
     ],
 )
 def test_mapped_claims_need_an_audience_on_a_verified_domain(uri: str, ok: bool) -> None:
-    problem = entra.mapped_claims_audience_problem(uri, ["contoso.com"])
+    problem = rules.mapped_claims_audience_problem(uri, ["contoso.com"])
     assert (problem is None) is ok
     if problem:
         assert "AADSTS501461" in problem
@@ -185,7 +186,7 @@ def test_identity_provider_limits() -> None:
          [app, app, app]),
         ("http://idp.example", [("", "", ("Read", "Write"))]),
     ]  # fmt: skip
-    found = {path: message for path, message in entra.smart_identity_provider_problems(providers)}
+    found = {path: message for path, message in rules.smart_identity_provider_problems(providers)}
     assert "at most 2" in found[()]
     assert "listed twice" in found[(1, "authority")]
     assert "1 to 2 per provider" in found[(1, "applications")]
@@ -209,7 +210,7 @@ def _pair(**role: object) -> dict[str, object]:
 
 
 def test_the_pair_entra_accepts_passes_the_policy() -> None:
-    assert rules.roles_and_scopes_violations(rules.APPLICATION, _pair()) == []
+    assert roles_and_scopes_violations(APPLICATION, _pair()) == []
 
 
 @pytest.mark.parametrize(
@@ -221,12 +222,12 @@ def test_the_pair_entra_accepts_passes_the_policy() -> None:
     ],
 )
 def test_a_pair_entra_refuses_is_a_violation(change: dict[str, object], words: str) -> None:
-    (message,) = rules.roles_and_scopes_violations(rules.APPLICATION, _pair(**change))
+    (message,) = roles_and_scopes_violations(APPLICATION, _pair(**change))
     assert message.startswith("'user.all.read' is both an app role") and words in message
 
 
 def test_a_pair_with_values_not_known_yet_is_left_to_up() -> None:
-    assert rules.roles_and_scopes_violations(rules.APPLICATION, _pair(id="[unknown]")) == []
+    assert roles_and_scopes_violations(APPLICATION, _pair(id="[unknown]")) == []
 
 
 # --- the config check --------------------------------------------------------------------------

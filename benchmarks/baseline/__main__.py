@@ -18,10 +18,13 @@ plan = json.loads(
 )
 config = azuread.get_client_config_output()
 tenant = config.tenant_id
-owner_sets = [
-    config.object_id.apply(lambda me, group=group: sorted({*group, me}))
-    for group in plan["owner_sets"]
-]
+
+
+def _with_deployer(group: list[str]) -> pulumi.Output[list[str]]:
+    return config.object_id.apply(lambda me: sorted({*group, me}))
+
+
+owner_sets = [_with_deployer(group) for group in plan["owner_sets"]]
 authority = tenant.apply(lambda t: f"https://login.microsoftonline.com/{t}")
 token_endpoint = tenant.apply(lambda t: f"https://login.microsoftonline.com/{t}/oauth2/v2.0/token")
 no_implicit_grant = azuread.ApplicationWebImplicitGrantArgs(
@@ -63,7 +66,7 @@ TYPES = {
     "service": "fhir-apps:service_client:ServiceClient",
 }
 client_outputs = {}
-secrets = {}
+secrets: dict[str, pulumi.Output[str]] = {}
 for client in plan["clients"]:
     key = client["key"]
     component = pulumi.ComponentResource(TYPES[client["kind"]], key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["ConfigError", "Problem", "StackError"]
+__all__ = ["ConfigError", "Problem"]
 
 
 @dataclass(frozen=True, order=True)
@@ -35,13 +35,3 @@ class ConfigError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
-
-
-class StackError(ValueError):
-    """The spec passed the config check but this stack cannot be built as configured.
-
-    Raised by the components and the stack's setting checks; the message starts with the key (or
-    Pulumi config name) at fault and says the remedy. The program turns it into a clean error
-    without a traceback; any other exception is a bug and keeps its traceback. A ValueError, so
-    callers that only know "bad value" still catch it.
-    """

@@ -9,10 +9,9 @@ that set the value (`<file>: <path.to.key>: <message>`).
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from fhir_apps.certificates import (
 )
 from fhir_apps.safeio.text import shown
 from fhir_apps.spec.errors import ConfigError, Problem
+from fhir_apps.spec.merge import Merged, merge_layer, set_at
 from fhir_apps.spec.messages import (
     RESERVED_KEYS,
     foreign_message,
@@ -129,31 +129,6 @@ def load_stack(
     return _Load(Path(config_dir), environment, stack, today).run_loaded()
 
 
-@dataclass
-class _Merged:
-    data: dict[str, Any] = field(default_factory=dict)
-    # key path -> (layer index, line) of the layer that last set (or removed) the value there
-    origin: dict[Path_, tuple[int, int | None]] = field(default_factory=dict)
-    # key path -> the paths in `origin` at or below it, so that forgetting a subtree costs its
-    # size, not a scan of every key of the config (which made a merge quadratic in the clients)
-    below: dict[Path_, set[Path_]] = field(default_factory=dict)
-
-    def set_origin(self, path: Path_, where: tuple[int, int | None]) -> None:
-        if path not in self.origin:
-            for end in range(len(path) + 1):
-                self.below.setdefault(path[:end], set()).add(path)
-        self.origin[path] = where
-
-    def forget(self, path: Path_) -> None:
-        """Drop the origin of `path` and of every path below it."""
-        for key in self.below.pop(path, ()):
-            del self.origin[key]
-            for end in range(len(path)):
-                self.below[key[:end]].discard(key)
-            for end in range(len(path) + 1, len(key) + 1):
-                self.below.pop(key[:end], None)
-
-
 class _Load:
     def __init__(
         self, config_dir: Path, environment: str, stack: str | None, today: dt.date | None = None
@@ -164,7 +139,7 @@ class _Load:
         self.today = today
         self.layers: list[Layer] = []
         self.problems: list[Problem] = []
-        self.merged = _Merged()
+        self.merged = Merged()
         self.broken = False
         self._kept_assignments: list[int] = []
         # Paths of values that are not plain YAML (reported once; pydantic's error is dropped).
@@ -188,7 +163,7 @@ class _Load:
             for key, flag in RESERVED_KEYS.items():
                 if key in layer.data:
                     self._add((key,), f"is set by {flag}, not in a config file; remove it", index)
-            _merge(self.merged, layer, index, ())
+            merge_layer(self.merged, layer, index)
         data = self.merged.data
         clients = data.get("clients")
         if isinstance(clients, dict):
@@ -230,9 +205,10 @@ class _Load:
             errors = exc.errors()
             for error in errors:
                 self._pydantic(error)
-            spec = self._validate_rest(data, errors)
-            if spec is None:
+            rest = self._validate_rest(data, errors)
+            if rest is None:
                 return None
+            spec = rest
             kept = self._kept_assignments
             for path, message in spec_problems(spec):
                 if path[:1] == ("assignments",) and len(path) > 1:
@@ -384,7 +360,7 @@ class _Load:
             except CertificateFileError as error:
                 self._add(path, f"{shown_as}: {error.reason}")
                 continue
-            _set(credential, path[3:], str(resolved))
+            set_at(credential, path[3:], str(resolved))
             read.append((path, shown_as, certificate))
         return self._judge_certificates(read)
 
@@ -468,73 +444,6 @@ class _Load:
         self._add(path, message)
 
 
-# -- merging ---------------------------------------------------------------------------------
-
-
-def _merge(
-    merged: _Merged,
-    layer: Layer,
-    index: int,
-    path: Path_,
-    lines_below: dict[Path_, list[tuple[Path_, int]]] | None = None,
-) -> None:
-    if lines_below is None:
-        lines_below = _lines_below(layer)
-    if not path and () not in merged.origin:
-        merged.set_origin((), (index, None))
-    into = _get(merged.data, path)
-    over = _get(layer.data, path)
-    for key, value in over.items():
-        child = (*path, key)
-        line = layer.lines.get(child)
-        if value is None:
-            into.pop(key, None)
-            merged.forget(child)
-            merged.set_origin(child, (index, line))
-            continue
-        current = into.get(key)
-        if isinstance(value, dict) and isinstance(current, dict) and not _retyped(current, value):
-            if child not in merged.origin:
-                merged.set_origin(child, (index, line))
-            _merge(merged, layer, index, child, lines_below)
-            continue
-        into[key] = _without_nulls(value)
-        merged.forget(child)
-        for sub, sub_line in lines_below.get(child, ()):
-            merged.set_origin(sub, (index, sub_line))
-        merged.set_origin(child, (index, line))
-
-
-def _lines_below(layer: Layer) -> dict[Path_, list[tuple[Path_, int]]]:
-    """Key path -> the (path, line) pairs of `layer.lines` at or below it, in file order."""
-    below: dict[Path_, list[tuple[Path_, int]]] = {}
-    for path, line in layer.lines.items():
-        for end in range(1, len(path) + 1):
-            below.setdefault(path[:end], []).append((path, line))
-    return below
-
-
-def _without_nulls(value: Any) -> Any:
-    """A copy of `value` where mapping keys set to null are left out (null means "unset")."""
-    if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_nulls(v) for v in value]
-    return copy.deepcopy(value)
-
-
-def _retyped(current: dict[str, Any], new: dict[str, Any]) -> bool:
-    return any(
-        tag in new and tag in current and new[tag] != current[tag] for tag in ("kind", "type")
-    )
-
-
-def _get(data: dict[str, Any], path: Path_) -> dict[str, Any]:
-    for part in path:
-        data = data[part]  # type: ignore[index]
-    return data
-
-
 # -- certificates ----------------------------------------------------------------------------
 
 
@@ -571,11 +480,3 @@ def _certificate_notes(
         else:
             notes.insert(0, f"the certificate expires on {ends:%Y-%m-%d}; renew it soon")
     return None, notes
-
-
-def _set(data: dict[str, Any], path: Path_, value: Any) -> None:
-    """Set `data[path[0]][path[1]]... = value` (the path exists)."""
-    target: Any = data
-    for part in path[:-1]:
-        target = target[part]
-    target[path[-1]] = value

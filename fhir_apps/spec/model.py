@@ -10,23 +10,46 @@ YAML keys are camelCase (like Azure's own); Python attributes are snake_case.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Final, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
-from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from pydantic import BeforeValidator, Field
 
-from fhir_apps.fhir_constants import SCOPE_PRESETS
-from fhir_apps.rules.entra import ahds_names, ahds_service_url, smart_audience
+from fhir_apps.fhir_constants import RESOURCE_APP_KEY, SCOPE_PRESETS, USER_IMPERSONATION
+from fhir_apps.rules.azure import ahds_names, ahds_service_url
+from fhir_apps.rules.smart import smart_audience
+from fhir_apps.spec.base import (
+    AppInfo,
+    Flag,
+    ImportIds,
+    SpecModel,
+    Text,
+    Whole,
+    exactly_int,
+)
+from fhir_apps.spec.client_model import (
+    CertificateCredential,
+    Client,
+    ClientKind,
+    ClientSpec,
+    ConfidentialClient,
+    Credential,
+    FederatedCredential,
+    OptionalClaims,
+    PublicClient,
+    SecretCredential,
+    ServiceClient,
+)
 
 __all__ = [
+    "MANAGED_KINDS",
     "AccessPolicies",
     "AppInfo",
     "Assignment",
     "CertificateCredential",
     "Client",
     "ClientKind",
+    "ClientSpec",
     "ConfidentialClient",
     "Credential",
     "FederatedCredential",
@@ -52,41 +75,20 @@ __all__ = [
 ]
 
 
-class _Model(BaseModel):
-    """Base for every spec object: frozen, camelCase keys in YAML, unknown keys rejected."""
-
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        str_strip_whitespace=False,
-        validate_default=True,
-    )
-
-
-# Strict scalars: no coercion. YAML already gives every plain scalar its type, so a value of
-# another type is a mistake whose coerced meaning is not what the author sees: the quoted
-# "no" would be False and "0" False, `rotationDays: true` would be 1 day and 30.0 would be 30,
-# and bytes from a `!!binary` tag would become a name.
-Text = Annotated[str, Strict()]
-Flag = Annotated[bool, Strict()]
-Whole = Annotated[int, Strict()]
-
-
-def _exactly_int(value: Any) -> Any:
-    """Strict for a Literal of numbers, which pydantic cannot make strict: true is not 1."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise PydanticCustomError("literal_error", "Input should be 1 or 2", {"expected": "1 or 2"})
-
-
 FhirServerKind = Literal["oss", "ahds", "azure-api-for-fhir"]
-ClientKind = Literal["confidential", "public", "service"]
+
+
+# The managed FHIR services (Azure Health Data Services, Azure API for FHIR): Microsoft's
+# first-party resource app issues their tokens and Azure RBAC grants their roles. `oss` is the
+# open-source server, whose resource app and app roles the stack creates. Ask
+# `FhirServer.is_managed()` rather than comparing kinds.
+MANAGED_KINDS: Final[tuple[FhirServerKind, ...]] = ("ahds", "azure-api-for-fhir")
+
+
 PrincipalType = Literal["User", "Group", "ServicePrincipal"]
 
 
-class Tenant(_Model):
+class Tenant(SpecModel):
     """The Entra tenant. `id` is optional: without it the deploying principal's tenant is used."""
 
     id: UUID | None = None
@@ -96,13 +98,13 @@ class Tenant(_Model):
     )
 
 
-class Naming(_Model):
+class Naming(SpecModel):
     """Display names are `<prefix>-<environment>-<key>` unless a client sets displayName."""
 
     prefix: Text = Field(default="fhir", min_length=1, max_length=40)
 
 
-class Policy(_Model):
+class Policy(SpecModel):
     """The tenant's credential policy. Entra's hard ceiling for a secret is 730 days (24 months)."""
 
     max_secret_lifetime_days: Whole = Field(default=365, ge=1, le=730)
@@ -115,34 +117,14 @@ class Policy(_Model):
     )
 
 
-class ImportIds(_Model):
-    """Ids of objects that already exist in Entra, adopted with Pulumi's `import` option.
-
-    `application` is the Application import id `/applications/<objectId>`; `servicePrincipal` is
-    the service principal's import id (see `fhir_apps.adopt.importids` for the formats this
-    provider takes). The rest are a client's child objects, keyed by what names them in the
-    config: `roleAssignments` by role value (a service client's app role assignments),
-    `consentGrant` (the admin consent of `adminConsent: true`), `graphConsentGrant` (its admin
-    consent to `graphScopes` on Microsoft Graph), `federatedCredentials` by subject (the
-    credential of each subject of a federated credential).
-    """
-
-    application: Text | None = None
-    service_principal: Text | None = None
-    role_assignments: dict[Text, Text] = Field(default_factory=dict)
-    consent_grant: Text | None = None
-    graph_consent_grant: Text | None = None
-    federated_credentials: dict[Text, Text] = Field(default_factory=dict)
-
-
-class PinnedIds(_Model):
+class PinnedIds(SpecModel):
     """Role and scope ids pinned to existing values (adoption); others are uuid5-derived."""
 
     roles: dict[Text, UUID] = Field(default_factory=dict)
     scopes: dict[Text, UUID] = Field(default_factory=dict)
 
 
-class ScopeDetails(_Model):
+class ScopeDetails(SpecModel):
     """How Entra shows one delegated scope of the resource app (adoption keeps existing ones).
 
     A text left out is fhir-apps' own (it names the server and its audience); `""` means no text
@@ -159,7 +141,7 @@ class ScopeDetails(_Model):
 AllowedMemberType = Literal["Application", "User"]
 
 
-class RoleDetails(_Model):
+class RoleDetails(SpecModel):
     """How Entra shows one app role of the resource app, and who may hold it.
 
     A text left out is fhir-apps' own; `allowedMemberTypes` says whether applications (daemons'
@@ -171,7 +153,7 @@ class RoleDetails(_Model):
     allowed_member_types: tuple[AllowedMemberType, ...] = ("Application", "User")
 
 
-class FhirDeploy(_Model):
+class FhirDeploy(SpecModel):
     """An Azure Health Data Services FHIR service that this stack deploys (kind `ahds` only)."""
 
     resource_group: Text
@@ -187,11 +169,9 @@ class FhirDeploy(_Model):
 
 
 ScopePreset = Literal["smart-v1", "smart-v2"]
-# User.Read too: the portal adds it to every new app, and web apps read the signed-in profile.
-GraphScope = Literal["openid", "offline_access", "profile", "email", "User.Read"]
 
 
-class SmartIdentityProviderApplication(_Model):
+class SmartIdentityProviderApplication(SpecModel):
     """A resource application of another identity provider whose tokens the FHIR service takes."""
 
     client_id: Text
@@ -199,7 +179,7 @@ class SmartIdentityProviderApplication(_Model):
     allowed_data_actions: tuple[Text, ...] = ("Read",)
 
 
-class SmartIdentityProvider(_Model):
+class SmartIdentityProvider(SpecModel):
     """An identity provider besides Microsoft Entra ID (Azure AD B2C, Entra External ID) whose
     SMART tokens the FHIR service accepts (`authenticationConfiguration.smartIdentityProviders`)."""
 
@@ -207,7 +187,7 @@ class SmartIdentityProvider(_Model):
     applications: tuple[SmartIdentityProviderApplication, ...] = ()
 
 
-class FhirUser(_Model):
+class FhirUser(SpecModel):
     """A user's FHIR identity, written to their fhirUser directory extension through Graph."""
 
     user_id: UUID = Field(description="Object id of the Entra user.")
@@ -218,31 +198,13 @@ class FhirUser(_Model):
     description: Text | None = None
 
 
-class AppInfo(_Model):
-    """What Entra shows about an application besides its permissions (`about:`): notes, a
-    description, the service management reference and Graph's `info` links. The provider
-    clears each one the program does not set, so an adopted app keeps its own here."""
-
-    notes: Text | None = None
-    description: Text | None = None
-    service_management_reference: Text | None = None
-    marketing_url: Text | None = None
-    privacy_statement_url: Text | None = None
-    support_url: Text | None = None
-    terms_of_service_url: Text | None = None
-
-    def application_args(self) -> dict[str, str]:
-        """The set ones as `azuread.ApplicationArgs` keywords (the same names, snake_case)."""
-        return {name: value for name, value in self if value is not None}
-
-
-class AccessPolicies(_Model):
+class AccessPolicies(SpecModel):
     """Object ids granted data-plane access on an Azure API for FHIR service (legacy)."""
 
     object_ids: tuple[Text, ...] = ()
 
 
-class FhirServer(_Model):
+class FhirServer(SpecModel):
     """The FHIR server whose tokens these registrations secure."""
 
     kind: FhirServerKind
@@ -250,8 +212,8 @@ class FhirServer(_Model):
     display_name: Text | None = None
     about: AppInfo = Field(default_factory=AppInfo)
     app_roles: tuple[Text, ...] = ()
-    scopes: tuple[Text, ...] = ("user_impersonation",)
-    access_token_version: Annotated[Literal[1, 2], BeforeValidator(_exactly_int)] = 1
+    scopes: tuple[Text, ...] = (USER_IMPERSONATION,)
+    access_token_version: Annotated[Literal[1, 2], BeforeValidator(exactly_int)] = 1
     ids: PinnedIds = Field(default_factory=PinnedIds)
     scope_details: dict[Text, ScopeDetails] = Field(
         default_factory=dict,
@@ -316,6 +278,14 @@ class FhirServer(_Model):
             return ahds_service_url(self.deploy.workspace, self.deploy.service)
         return None
 
+    def is_managed(self) -> bool:
+        """A managed service (`MANAGED_KINDS`): RBAC roles, Microsoft's resource app."""
+        return self.kind in MANAGED_KINDS
+
+    def creates_resource_app(self) -> bool:
+        """The stack creates the FHIR resource app: for kind oss, or the SMART resource app."""
+        return not self.is_managed() or self.smart_app()
+
     def smart_app(self) -> bool:
         """True when the stack creates a SMART on FHIR resource app: kind ahds with `smart`, on
         a service it deploys or one it names (`resourceId`)."""
@@ -342,141 +312,7 @@ class FhirServer(_Model):
         return ahds_names(self.url, self.resource_id)
 
 
-class SecretCredential(_Model):
-    """Two rotating client secrets (slots a and b); the current one is a secret stack output."""
-
-    type: Literal["secret"]
-    rotation_days: Whole = Field(default=90, ge=1, le=730)
-    key_vault_id: Text | None = None
-
-
-class CertificateCredential(_Model):
-    """Certificates' public parts, read from PEM files relative to the config directory.
-
-    `certificateFile` is one certificate; `certificateFiles` adds more, so that during a
-    rollover the old and the new certificate are both valid (each is its own credential, named
-    after its thumbprint). In YAML the paths are relative to the config directory; `load_spec`
-    checks each file (one client certificate: a chain file uploads its leaf) and replaces each
-    value with the file's absolute path.
-    """
-
-    type: Literal["certificate"]
-    certificate_file: Text | None = Field(default=None, min_length=1)
-    certificate_files: tuple[Text, ...] = Field(
-        default=(),
-        description="More certificate files (a rollover: add the new one here, remove the old "
-        "one once every app uses the new).",
-    )
-
-    def all_files(self) -> tuple[str, ...]:
-        """`certificateFile` first (when set), then `certificateFiles`, as written."""
-        first = (self.certificate_file,) if self.certificate_file is not None else ()
-        return (*first, *self.certificate_files)
-
-
-class FederatedCredential(_Model):
-    """Workload identity federation (e.g. GitHub Actions OIDC): one credential per subject."""
-
-    type: Literal["federated"]
-    issuer: Text
-    subject: Text | None = None
-    subjects: tuple[Text, ...] = ()
-    audiences: tuple[Text, ...] = ("api://AzureADTokenExchange",)
-
-    def all_subjects(self) -> tuple[str, ...]:
-        """`subject` and `subjects` together, sorted and without repeats."""
-        merged = set(self.subjects)
-        if self.subject is not None:
-            merged.add(self.subject)
-        return tuple(sorted(merged))
-
-
-Credential = Annotated[
-    SecretCredential | CertificateCredential | FederatedCredential,
-    Field(discriminator="type"),
-]
-
-
-class OptionalClaims(_Model):
-    """Optional claims of a client's tokens (Entra's names, e.g. login_hint). `fhirUser` in
-    `idToken` is not an Entra optional claim: it assigns the fhirUser claims mapping policy to the
-    client, so that its ID tokens carry the claim (SMART clients get it anyway)."""
-
-    id_token: tuple[Text, ...] = ()
-    access_token: tuple[Text, ...] = ()
-
-
-class _ClientBase(_Model):
-    enabled: Flag = True
-    retire: Flag = Field(
-        default=False,
-        description="In a protected environment: lift the protection of this client's "
-        "registration for one release, so that the next one may remove it.",
-    )
-    display_name: Text | None = None
-    about: AppInfo = Field(default_factory=AppInfo)
-    owners: tuple[Text, ...] = ()
-    import_ids: ImportIds = Field(default_factory=ImportIds)
-
-
-class ConfidentialClient(_ClientBase):
-    """A web app: authorization-code flow with a credential; implicit grant stays off."""
-
-    kind: Literal["confidential"]
-    redirect_uris: tuple[Text, ...] = ()
-    logout_url: Text | None = None
-    homepage_url: Text | None = None
-    scopes: tuple[Text, ...] = ()
-    graph_scopes: tuple[GraphScope, ...] = Field(
-        default=(), description="Microsoft Graph's OpenID Connect scopes the client requests."
-    )
-    optional_claims: OptionalClaims = Field(default_factory=OptionalClaims)
-    admin_consent: Flag = False
-    credential: Credential | None = None
-
-
-class PublicClient(_ClientBase):
-    """A SPA, mobile or desktop app: no credential of any kind."""
-
-    kind: Literal["public"]
-    platform: Literal["spa", "mobile", "desktop"]
-    redirect_uris: tuple[Text, ...] = ()
-    scopes: tuple[Text, ...] = ()
-    graph_scopes: tuple[GraphScope, ...] = Field(
-        default=(), description="Microsoft Graph's OpenID Connect scopes the client requests."
-    )
-    optional_claims: OptionalClaims = Field(default_factory=OptionalClaims)
-    admin_consent: Flag = False
-    fallback_public_client: Flag = False
-    auth_context_frontend: Flag = Field(
-        default=False,
-        description="The SMART sample's Auth Context Frontend SPA: adds "
-        "<smartGateway>/auth/context/ to its redirect URIs and the login_hint optional claim to "
-        "its ID tokens.",
-    )
-    # Present only so that a credential on a public client is reported with a clear message
-    # (`semantics` rejects any value) instead of pydantic's generic "extra field" error.
-    credential: Credential | None = None
-
-
-class ServiceClient(_ClientBase):
-    """A daemon: client-credentials flow, application permissions (roles) only."""
-
-    kind: Literal["service"]
-    roles: tuple[Text, ...] = ()
-    credential: Credential | None = None
-    # As for PublicClient.credential: accepted structurally so the rule can name the remedy.
-    redirect_uris: tuple[Text, ...] = ()
-    scopes: tuple[Text, ...] = ()
-
-
-Client = Annotated[
-    ConfidentialClient | PublicClient | ServiceClient,
-    Field(discriminator="kind"),
-]
-
-
-class Assignment(_Model):
+class Assignment(SpecModel):
     """Roles for a person, group or service principal: app roles (oss) or FHIR RBAC (ahds)."""
 
     principal_id: UUID
@@ -494,13 +330,13 @@ class Assignment(_Model):
     )
 
 
-class SecretStore(_Model):
+class SecretStore(SpecModel):
     """Where client secrets are written for applications to read (an existing Key Vault)."""
 
     key_vault_id: Text | None = None
 
 
-class Spec(_Model):
+class Spec(SpecModel):
     """One stack's desired state: the merged layers for an environment (and stack), validated."""
 
     environment: Text
@@ -520,7 +356,7 @@ class Spec(_Model):
 
         `fhirServer.audience()` (the server URL), except for an AHDS service with `smart: true`:
         there it is the SMART resource app's identifier URI, `fhirServer.smartAudience` or
-        `https://<first verified domain>/<workspace>-<service>` (`rules.entra.smart_audience`);
+        `https://<first verified domain>/<workspace>-<service>` (`rules.smart.smart_audience`);
         None when neither can be made (the config rules name the key).
         """
         server = self.fhir_server
@@ -533,7 +369,7 @@ class Spec(_Model):
             return None
         return smart_audience(self.tenant.verified_domains[0], *names)
 
-    def enabled_clients(self) -> dict[str, ConfidentialClient | PublicClient | ServiceClient]:
+    def enabled_clients(self) -> dict[str, ClientSpec]:
         """Clients not switched off with `enabled: false`, in key order (deterministic)."""
         return {key: c for key, c in sorted(self.clients.items()) if c.enabled}
 
@@ -546,6 +382,11 @@ class Spec(_Model):
         if not self.protected or retired:
             return False
         return client_key is None or not self.clients[client_key].retire
+
+    def server_display_name(self) -> str:
+        """The FHIR resource app's display name: its own, or `<prefix>-<environment>-<key>`."""
+        own = self.fhir_server.display_name
+        return own or f"{self.naming.prefix}-{self.environment}-{RESOURCE_APP_KEY}"
 
     def display_name(self, key: str) -> str:
         """The display name of client `key`: its own, or `<prefix>-<environment>-<key>`."""

@@ -22,6 +22,8 @@ __all__ = [
     "APPLICATION_PERMISSION_SCOPE",
     "APPLICATION_REDIRECT_URIS",
     "APPLICATION_REGISTRATION",
+    "APP_ROLE_ASSIGNMENT",
+    "DELEGATED_PERMISSION_GRANT",
     "GET_CLIENT_CONFIG",
     "GET_SERVICE_PRINCIPAL",
     "SECRET",
@@ -54,6 +56,11 @@ APPLICATION_PERMISSION_SCOPE: Final = (
 APPLICATION_REDIRECT_URIS: Final = "azuread:index/applicationRedirectUris:ApplicationRedirectUris"
 APPLICATION_REGISTRATION: Final = "azuread:index/applicationRegistration:ApplicationRegistration"
 SERVICE_PRINCIPAL: Final = "azuread:index/servicePrincipal:ServicePrincipal"
+APP_ROLE_ASSIGNMENT: Final = "azuread:index/appRoleAssignment:AppRoleAssignment"
+DELEGATED_PERMISSION_GRANT: Final = (
+    "azuread:index/servicePrincipalDelegatedPermissionGrant:"
+    "ServicePrincipalDelegatedPermissionGrant"
+)
 SERVICE_PRINCIPAL_PASSWORD: Final = (
     "azuread:index/servicePrincipalPassword:ServicePrincipalPassword"
 )

@@ -25,6 +25,13 @@ from typing import Any, Final
 from fhir_apps.adopt.drift import MANAGED_PROPERTIES, Drift, compare
 from fhir_apps.adopt.importids import APPLICATION_PREFIX
 from fhir_apps.adopt.signin import GRAPH_GRANT_PROPERTY, MICROSOFT_GRAPH_APP_ID
+from fhir_apps.resource_types import (
+    APP_ROLE_ASSIGNMENT,
+    APPLICATION,
+    APPLICATION_FEDERATED_IDENTITY_CREDENTIAL,
+    DELEGATED_PERMISSION_GRANT,
+    SERVICE_PRINCIPAL,
+)
 
 __all__ = [
     "APPLICATION",
@@ -40,16 +47,9 @@ __all__ = [
 
 App = dict[str, Any]
 
-APPLICATION: Final = "azuread:index/application:Application"
-SERVICE_PRINCIPAL: Final = "azuread:index/servicePrincipal:ServicePrincipal"
-_GRANT: Final = (
-    "azuread:index/servicePrincipalDelegatedPermissionGrant:"
-    "ServicePrincipalDelegatedPermissionGrant"
-)
-_FEDERATED: Final = (
-    "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"
-)
-_ASSIGNMENT: Final = "azuread:index/appRoleAssignment:AppRoleAssignment"
+_GRANT: Final = DELEGATED_PERMISSION_GRANT
+_FEDERATED: Final = APPLICATION_FEDERATED_IDENTITY_CREDENTIAL
+_ASSIGNMENT: Final = APP_ROLE_ASSIGNMENT
 _STACK: Final = "pulumi:pulumi:Stack"
 # The mocks' stand-in for the identity `pulumi up` signs in as (fhir_apps.render.mocks).
 DEPLOYER: Final = "<objectId of deploying principal>"

@@ -69,6 +69,9 @@ class Platform:
     fallback_public_client: bool = False
     homepage_url: str | None = None
     logout_url: str | None = None
+    # A web app's explicit opt-in to ID tokens from the authorize endpoint (the hybrid flow);
+    # access tokens from it are never issued.
+    id_token_issuance: bool = False
 
 
 class ClientComponent(pulumi.ComponentResource):
@@ -216,13 +219,15 @@ class ClientComponent(pulumi.ComponentResource):
                 prevent_duplicate_names=True,
                 fallback_public_client_enabled=platform.fallback_public_client,
                 # Implicit grant is off on every client kind, also on one adopted from the
-                # portal with it on: auth code (+ PKCE) replaces it everywhere.
+                # portal with it on: auth code (+ PKCE) replaces it everywhere. The one
+                # exception is a web app's explicit `idTokenIssuance` (the hybrid flow).
                 web=azuread.ApplicationWebArgs(
                     redirect_uris=sorted(set(platform.web_redirect_uris)),
                     homepage_url=platform.homepage_url,
                     logout_url=platform.logout_url,
                     implicit_grant=azuread.ApplicationWebImplicitGrantArgs(
-                        access_token_issuance_enabled=False, id_token_issuance_enabled=False
+                        access_token_issuance_enabled=False,
+                        id_token_issuance_enabled=platform.id_token_issuance,
                     ),
                 ),
                 single_page_application=azuread.ApplicationSinglePageApplicationArgs(

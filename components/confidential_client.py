@@ -45,6 +45,7 @@ class ConfidentialClient(ClientComponent):
                 web_redirect_uris=client.redirect_uris,
                 homepage_url=client.homepage_url,
                 logout_url=client.logout_url,
+                id_token_issuance=client.id_token_issuance,
             ),
             scopes=client.scopes,
             admin_consent=client.admin_consent,

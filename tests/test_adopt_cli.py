@@ -133,8 +133,9 @@ def test_check_reports_drift_and_exits_1(
         '"5f3d8b2a-9c1e-4d74-b6a0-8e2f4c6a9d17", "type": "Scope"}], "resourceAppId": '
         '"2b9e4d71-5c3a-4f8e-b6d2-7a1c9e0f4b35"}]',
         "drift: Contoso Legacy Reporting (contoso-legacy-reporting): web.implicitGrantSettings: "
+        # ID tokens (hybrid flow) stay, as idTokenIssuance: true; access tokens go.
         'existing {"enableAccessTokenIssuance": true, "enableIdTokenIssuance": true}, config '
-        '{"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}',
+        '{"enableAccessTokenIssuance": false, "enableIdTokenIssuance": true}',
         "drift: Contoso Legacy Reporting (contoso-legacy-reporting): web.redirectUris: existing "
         '["http://reports-dev.contoso.com/auth/callback", '
         '"https://*.reports-dev.contoso.com/auth/callback", '

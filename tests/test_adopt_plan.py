@@ -338,6 +338,7 @@ def test_the_legacy_app_is_flagged_property_by_property(tmp_path: Path) -> None:
         "passwordCredentials",
         "requiredResourceAccess",
         "web.implicitGrantSettings",
+        "web.implicitGrantSettings.enableIdTokenIssuance",
         "web.redirectUris",
         "web.redirectUris",
     ]
@@ -346,9 +347,11 @@ def test_the_legacy_app_is_flagged_property_by_property(tmp_path: Path) -> None:
         "wildcard '*'; list every redirect URI in full: adoption removes it from the app"
     ) in findings
     assert (
-        "web.implicitGrantSettings: implicit grant is on (access tokens and ID tokens); adoption "
+        "web.implicitGrantSettings: implicit grant is on (access tokens); adoption "
         "turns it off: the app must use the authorization-code flow (with PKCE in a browser)"
     ) in findings
+    # A web app's ID tokens (the hybrid flow) are kept, explicitly, with a warning from check.
+    assert adoption.clients[0].block["idTokenIssuance"] is True
     assert (
         "requiredResourceAccess: asks the legacy Azure AD Graph for User.Read (delegated); Azure "
         "AD Graph is retired, and fhir-apps manages only access to the FHIR server: adoption "

@@ -859,8 +859,10 @@ def _tamper_wildcard(r: dict[str, Any]) -> None:
 
 
 def _tamper_implicit(r: dict[str, Any]) -> None:
+    # Access tokens from the authorize endpoint: never allowed (a web-only app may opt in to
+    # ID tokens alone, tests/test_id_token_opt_in.py).
     web = _find(r, "dashboard-app")["inputs"]["web"]
-    web["implicitGrant"]["idTokenIssuanceEnabled"] = True
+    web["implicitGrant"]["accessTokenIssuanceEnabled"] = True
 
 
 def _tamper_fallback_with_secret(r: dict[str, Any]) -> None:

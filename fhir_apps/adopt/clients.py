@@ -21,6 +21,7 @@ from fhir_apps.adopt.signin import MICROSOFT_GRAPH_APP_ID, graph_consent, graph_
 from fhir_apps.adopt.unmanaged import (
     client_api,
     common,
+    id_token_issuance,
     implicit_grant,
     other_resource,
     provider_written,
@@ -173,6 +174,8 @@ def _confidential(ctx: Context, app: App, block: dict[str, Any], roles: list[str
         return False
     block["redirectUris"] = uris
     block.update(web_urls(ctx, app, keep=True))
+    if id_token_issuance(app):
+        block["idTokenIssuance"] = True
     other_platforms(ctx, app, ("spa", "publicClient"))
     _no_roles(ctx, app, roles, "a confidential client gets delegated scopes")
     fallback(ctx, app)
@@ -225,7 +228,7 @@ def _service(
 def _unmanaged(
     ctx: Context, app: App, kind: str, claims: dict[str, list[str]], kept: frozenset[str]
 ) -> None:
-    implicit_grant(app, ctx.add)
+    implicit_grant(app, ctx.add, id_tokens_kept=kind == "confidential" and id_token_issuance(app))
     for entry in app.get("requiredResourceAccess") or []:
         resource = entry.get("resourceAppId")
         if resource == ctx.resource["appId"]:

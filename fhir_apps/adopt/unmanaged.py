@@ -28,6 +28,7 @@ __all__ = [
     "Add",
     "client_api",
     "common",
+    "id_token_issuance",
     "implicit_grant",
     "other_resource",
     "provider_written",
@@ -221,7 +222,15 @@ def _service_principal(app: App, sp: App, add: Add) -> None:
         )
 
 
-def implicit_grant(app: App, add: Add) -> None:
+def id_token_issuance(app: App) -> bool:
+    """Whether the app has Entra issue ID tokens from the authorize endpoint (hybrid flow)."""
+    grant = (app.get("web") or {}).get("implicitGrantSettings") or {}
+    return bool(grant.get("enableIdTokenIssuance"))
+
+
+def implicit_grant(app: App, add: Add, *, id_tokens_kept: bool = False) -> None:
+    """Report implicit grant, which adoption turns off; ID tokens stay on for a web app whose
+    config keeps them (`idTokenIssuance: true`, the hybrid flow)."""
     grant = (app.get("web") or {}).get("implicitGrantSettings") or {}
     on = [
         name
@@ -229,7 +238,7 @@ def implicit_grant(app: App, add: Add) -> None:
             ("enableAccessTokenIssuance", "access tokens"),
             ("enableIdTokenIssuance", "ID tokens"),
         )
-        if grant.get(key)
+        if grant.get(key) and not (id_tokens_kept and key == "enableIdTokenIssuance")
     ]
     if on:
         add(
@@ -238,6 +247,14 @@ def implicit_grant(app: App, add: Add) -> None:
             f"implicit grant is on ({' and '.join(on)}); adoption turns it off: the app must "
             "use the authorization-code flow (with PKCE in a browser)",
             change=True,
+        )
+    if id_tokens_kept:
+        add(
+            app,
+            "web.implicitGrantSettings.enableIdTokenIssuance",
+            "ID tokens from the authorize endpoint (the hybrid flow) are kept as "
+            "idTokenIssuance: true; check warns about it until the app uses the authorization "
+            "code flow alone",
         )
 
 

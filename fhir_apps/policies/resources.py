@@ -80,17 +80,32 @@ def redirect_uri_violations(
 def implicit_grant_violations(
     resource_type: str, inputs: Mapping[str, Any], config: Mapping[str, Any] | None = None
 ) -> list[str]:
-    """Implicit grant puts tokens in the URL fragment: auth code (+ PKCE) replaces it everywhere."""
+    """Implicit grant puts tokens in the URL fragment: auth code (+ PKCE) replaces it everywhere.
+
+    One exception: ID tokens (never access tokens) from the authorize endpoint on a web-only
+    application, the hybrid flow of server-side web apps (response_type `code id_token`, e.g.
+    ASP.NET OpenID Connect; Microsoft's "OAuth 2.0 implicit grant flow" page). A web app keeps a
+    credential and posts the response to its server; an app that also has SPA or public-client
+    redirect URIs would hand the ID token to code in a browser or on a device.
+    """
     del config
     if resource_type == APPLICATION:
-        grant = mapping(mapping(inputs.get("web")).get("implicitGrant"))
+        web = mapping(inputs.get("web"))
+        grant = mapping(web.get("implicitGrant"))
         flags = [
             (
                 "web.implicitGrant.accessTokenIssuanceEnabled",
                 grant.get("accessTokenIssuanceEnabled"),
             ),
-            ("web.implicitGrant.idTokenIssuanceEnabled", grant.get("idTokenIssuanceEnabled")),
         ]
+        web_only = bool(strings(web.get("redirectUris"))) and not (
+            strings(mapping(inputs.get("singlePageApplication")).get("redirectUris"))
+            or strings(mapping(inputs.get("publicClient")).get("redirectUris"))
+        )
+        if not web_only:
+            flags.append(
+                ("web.implicitGrant.idTokenIssuanceEnabled", grant.get("idTokenIssuanceEnabled"))
+            )
     elif resource_type == APPLICATION_REGISTRATION:
         flags = [
             (key, inputs.get(key))

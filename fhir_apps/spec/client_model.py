@@ -117,6 +117,11 @@ class ConfidentialClient(_ClientBase):
     optional_claims: OptionalClaims = Field(default_factory=OptionalClaims)
     admin_consent: Flag = False
     credential: Credential | None = None
+    id_token_issuance: Flag = Field(
+        default=False,
+        description="Hybrid flow (response_type 'code id_token', e.g. ASP.NET OpenID Connect): "
+        "Entra returns the ID token from the authorize endpoint. Access tokens from it stay off.",
+    )
 
 
 class PublicClient(_ClientBase):

@@ -23,7 +23,7 @@ from fhir_apps.rules.text import (
 )
 from fhir_apps.rules.urls import verified_domain_problem
 from fhir_apps.safeio.text import shown
-from fhir_apps.spec.model import PublicClient, ServiceClient, Spec
+from fhir_apps.spec.model import ConfidentialClient, PublicClient, ServiceClient, Spec
 from fhir_apps.spec.semantics.clients import check_assignment, check_client
 from fhir_apps.spec.semantics.common import (
     CLIENT_KEY_PATTERN,
@@ -85,6 +85,15 @@ def spec_warnings(spec: Spec) -> Found:
         if details.type == "Admin"
     }
     for key, client in sorted(spec.clients.items()):
+        if isinstance(client, ConfidentialClient) and client.id_token_issuance:
+            found.append(
+                (
+                    ("clients", key, "idTokenIssuance"),
+                    "Entra returns ID tokens from the authorize endpoint (the hybrid flow, "
+                    "response_type 'code id_token'); access tokens from it stay off. Remove it "
+                    "once the app uses the authorization code flow alone",
+                )
+            )
         if isinstance(client, ServiceClient) or client.admin_consent:
             continue
         needing = sorted(admin_scopes.intersection(client.scopes))

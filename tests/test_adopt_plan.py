@@ -805,3 +805,24 @@ def test_adopted_child_import_ids_load(tmp_path: Path) -> None:
         "globalReader": f"/servicePrincipals/{OBJECTS['resource-sp']}/appRoleAssignedTo/"
         "r4Kc0m1s6UuJ8y0vqf7Gq2Zb3sH1nTtQ9aXw5pLk2dE"
     }
+
+
+@pytest.mark.parametrize("subject", [None, "", "   ", 42], ids=["null", "empty", "blank", "number"])
+def test_a_federated_credential_without_a_subject_is_left_alone_and_reported(
+    subject: Any,
+) -> None:
+    app = _app("claims-ingest")
+    good = app["federatedIdentityCredentials"][0]
+    odd = {**good, "id": "6b0e1d7a-3c2f-4e58-9a14-5d7c9e2b4f80", "name": "flexible"}
+    odd["subject"] = subject
+    app["federatedIdentityCredentials"] = [good, odd]
+    adoption = plan(_export(app), environment="dev")
+    block = adoption.clients[0].block["credential"]
+    # Only the credential with a subject is carried over; never the text "None" or "".
+    assert block["subjects"] == [good["subject"]]
+    assert [
+        f.message for f in adoption.findings if f.property == "federatedIdentityCredentials"
+    ] == [
+        "'flexible' has no subject (a flexible federated credential, or a malformed export): "
+        "it is not in the config and is left as it is"
+    ]

@@ -23,7 +23,20 @@ App = dict[str, Any]
 
 
 def credential(app: App, key: str, config_dir: Path | None, add: Add) -> dict[str, Any]:
-    federated_credentials = app.get("federatedIdentityCredentials") or []
+    federated_credentials = []
+    for credential_ in app.get("federatedIdentityCredentials") or []:
+        subject = credential_.get("subject")
+        if isinstance(subject, str) and subject.strip():
+            federated_credentials.append(credential_)
+        else:
+            # A flexible credential (claimsMatchingExpression) or a malformed export: the
+            # config names credentials by subject, so there is nothing to carry over.
+            add(
+                app,
+                "federatedIdentityCredentials",
+                f"{_label(credential_)} has no subject (a flexible federated credential, or a "
+                "malformed export): it is not in the config and is left as it is",
+            )
     if federated_credentials:
         return federated(app, key, federated_credentials, add)
     certificate_file = f"certs/{key}.pem"

@@ -46,6 +46,8 @@ class ClientArgs:
     graph_service_principal_id: object id of Microsoft Graph's service principal in the tenant,
         for the admin consent of a client's `graphScopes` (None when no client needs it).
     about: the application's notes, description and links (`clients.<key>.about`).
+    app_role_assignment_required: only principals assigned to the client's own service
+        principal may sign in to it (`clients.<key>.appRoleAssignmentRequired`).
     """
 
     display_name: str
@@ -57,6 +59,7 @@ class ClientArgs:
     smart_gateway: str | None = None
     graph_service_principal_id: pulumi.Input[str] | None = None
     about: AppInfo = field(default_factory=AppInfo)
+    app_role_assignment_required: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,7 +143,13 @@ class ClientComponent(pulumi.ComponentResource):
         )
         service_principal = azuread.ServicePrincipal(
             f"{name}-sp",
-            azuread.ServicePrincipalArgs(client_id=app.client_id, owners=args.owners),
+            azuread.ServicePrincipalArgs(
+                client_id=app.client_id,
+                owners=args.owners,
+                # Left out when false (the provider's default), so a render names it only
+                # where the config asks for it.
+                app_role_assignment_required=args.app_role_assignment_required or None,
+            ),
             opts=pulumi.ResourceOptions(
                 parent=self, protect=args.protect, import_=args.import_ids.service_principal
             ),

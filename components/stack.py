@@ -202,6 +202,7 @@ def _create_clients(
             smart_gateway=spec.fhir_server.smart_gateway if smart else None,
             graph_service_principal_id=graph_sp,
             about=client.about,
+            app_role_assignment_required=client.app_role_assignment_required,
         )
         built[key] = _client_component(key, client, context, common)
     return built

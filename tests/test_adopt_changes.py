@@ -228,7 +228,8 @@ def test_the_plan_shows_todays_value_and_the_configs(tmp_path: Path) -> None:
     by = {(c.app, c.property): (c.existing, c.config) for c in changes}
     assert by[(SPA, "servicePrincipal.accountEnabled")] == (False, True)
     assert by[(SPA, "servicePrincipal.notes")] == ("x", None)
-    assert by[(SPA, "servicePrincipal.appRoleAssignmentRequired")] == (True, False)
+    # Assignment-required sign-in is kept as config (appRoleAssignmentRequired): no change.
+    assert (SPA, "servicePrincipal.appRoleAssignmentRequired") not in by
     assert by[(SPA, "servicePrincipal.loginUrl")] == ("https://a.example/", None)
     assert by[(PORTAL, "servicePrincipal")][0] is None  # no object: created
     _, changes = _plan_and_changes(_contoso("consent and federated credentials"), tmp_path, OWNER)

@@ -714,7 +714,7 @@ def test_a_confidential_client_holding_a_role_leaves_the_assignment_alone() -> N
     ) in _findings(adoption, "Contoso Clinician Portal")
 
 
-def test_service_principal_settings_the_program_overrides_are_reported() -> None:
+def test_a_clients_assignment_required_sign_in_is_kept_as_config() -> None:
     sps = [dict(sp) for sp in _page("service-principals.json")]
     for sp in sps:
         if sp["id"] == OBJECTS["resource-sp"]:
@@ -731,13 +731,10 @@ def test_service_principal_settings_the_program_overrides_are_reported() -> None
         for f in _findings(adoption, "Contoso FHIR Server (dev)")
         if f.startswith("servicePrincipal.appRoleAssignmentRequired")
     ]
-    assert _findings(adoption, "Contoso Patient App (SPA)") == [
-        "servicePrincipal.appRoleAssignmentRequired: is true; the config has no key for it on a "
-        "client and the program leaves it false, so the first `pulumi up` turns it off on "
-        "contoso-patient-app-spa-sp: users then sign in to the app without an assignment to it "
-        "(the FHIR server still needs a token for its own app, which its "
-        "appRoleAssignmentRequired and roles govern)"
-    ]
+    # The SPA's: kept as its own key, or the first `up` would open the app to every user.
+    (spa,) = adoption.clients
+    assert spa.block["appRoleAssignmentRequired"] is True
+    assert _findings(adoption, "Contoso Patient App (SPA)") == []
 
 
 def test_owners_findings_name_each_object_whose_owners_the_first_up_changes() -> None:

@@ -412,3 +412,36 @@ def test_shared_fixture_sees_the_client_outputs(pulumi_mocks: RecordingMonitor) 
 
     portal = outputs["clients"]["portal"]
     return pulumi.Output.all(portal["clientId"], outputs["clientSecrets"]["portal"]).apply(check)
+
+
+def test_assignment_required_sign_in_reaches_the_clients_service_principal(
+    tmp_path: Path,
+) -> None:
+    """`appRoleAssignmentRequired: true` on a client is set on its service principal; other
+    clients' service principals leave it out (the provider's default, false)."""
+    import shutil
+
+    from fhir_apps.render.engine import render
+
+    config = tmp_path / "config"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "config", config)
+    layer = config / "environments" / "dev.yaml"
+    text = layer.read_text(encoding="utf-8")
+    assert "\n  growth-chart:\n" in text
+    layer.write_text(
+        text.replace(
+            "\n  growth-chart:\n", "\n  growth-chart:\n    appRoleAssignmentRequired: true\n", 1
+        ),
+        encoding="utf-8",
+    )
+    rendered = render(environment="dev", config_dir=config).as_dict()
+    principals = {
+        r["name"]: r["inputs"]
+        for r in rendered["resources"]
+        if r["type"] == "azuread:index/servicePrincipal:ServicePrincipal"
+    }
+    assert principals["growth-chart-sp"]["appRoleAssignmentRequired"] is True
+    others = [
+        i for name, i in principals.items() if name not in ("growth-chart-sp", "fhir-server-sp")
+    ]
+    assert others and all("appRoleAssignmentRequired" not in i for i in others)

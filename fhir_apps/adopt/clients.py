@@ -143,6 +143,10 @@ def _client(
     if owners:
         block["owners"] = owners
     owner_findings(ctx, app, owners)
+    # Sign-in limited to assigned users and groups: kept, or the first `up` would open the app
+    # to every user of the tenant.
+    if (ctx.sps.get(app["appId"]) or {}).get("appRoleAssignmentRequired") is True:
+        block["appRoleAssignmentRequired"] = True
     block["importIds"] = _client_import_ids(
         ctx, app, key, kind, assigned, consent_grants, block.get("credential") or {}
     )

@@ -96,16 +96,6 @@ def import_ids(ctx: Context, app: App, key: str = SERVER_KEY) -> dict[str, Any]:
     sp = ctx.sps.get(app["appId"])
     if sp is not None:
         ids["servicePrincipal"] = service_principal_import_id(sp["id"])
-        if key != SERVER_KEY and sp.get("appRoleAssignmentRequired") is True:
-            ctx.add(
-                app,
-                "servicePrincipal.appRoleAssignmentRequired",
-                "is true; the config has no key for it on a client and the program leaves it "
-                f"false, so the first `pulumi up` turns it off on {key}-sp: users then sign in "
-                "to the app without an assignment to it (the FHIR server still needs a token "
-                "for its own app, which its appRoleAssignmentRequired and roles govern)",
-                change=True,
-            )
     elif ctx.export.has_service_principals:
         ctx.add(
             app,

@@ -83,7 +83,14 @@ def _copy(text: str, environment: str, config_dir: Path, staged: Path) -> None:
     if config_dir.is_dir():
         # symlinks=True: a link stays a link, so the containment rules judge it as they would
         # in the real directory.
-        shutil.copytree(config_dir, staged, symlinks=True)
+        shutil.copytree(
+            config_dir,
+            staged,
+            symlinks=True,
+            # The temp files of a write under way (safeio.atomic) come and go: another
+            # run's must not end this check, and are not part of the config anyway.
+            ignore=shutil.ignore_patterns(".*.tmp"),
+        )
     (staged / "environments").mkdir(parents=True, exist_ok=True)
     if not (staged / "base.yaml").exists():
         (staged / "base.yaml").write_text(BASE_YAML, encoding="utf-8")

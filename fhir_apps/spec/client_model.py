@@ -101,6 +101,11 @@ class _ClientBase(SpecModel):
     about: AppInfo = Field(default_factory=AppInfo)
     owners: tuple[Text, ...] = ()
     import_ids: ImportIds = Field(default_factory=ImportIds)
+    app_role_assignment_required: Flag = Field(
+        default=False,
+        description="Only users and groups assigned to the client's own app (its service "
+        "principal) may sign in to it.",
+    )
 
 
 class ConfidentialClient(_ClientBase):

@@ -20,6 +20,7 @@ from fhir_apps.fhir_constants import (
     GRAPH_DELEGATED_SCOPES,
     MICROSOFT_GRAPH_APP_ID,
 )
+from fhir_apps.rules.permissions import undefined_value_problem
 from fhir_apps.spec.model import AppInfo, Credential, ImportIds, OptionalClaims
 
 __all__ = ["ClientArgs", "ClientComponent", "Platform"]
@@ -301,7 +302,7 @@ class ClientComponent(pulumi.ComponentResource):
         azuread.AppRoleAssignment(
             f"{name}-role-{role}",
             azuread.AppRoleAssignmentArgs(
-                app_role_id=_lookup(resource.planned_role_ids, role),
+                app_role_id=_lookup(resource.planned_role_ids, role, "role"),
                 principal_object_id=service_principal.object_id,
                 resource_object_id=resource.service_principal_object_id,
             ),
@@ -400,19 +401,18 @@ def _required_resource_accesses(
     roles: tuple[str, ...],
 ) -> list[dict[str, Any]]:
     """The API permissions block: delegated scopes as `Scope`, app roles as `Role`, sorted."""
-    accesses = [{"id": _lookup(scope_ids, s), "type": "Scope"} for s in scopes]
-    accesses += [{"id": _lookup(role_ids, r), "type": "Role"} for r in roles]
+    accesses = [{"id": _lookup(scope_ids, s, "scope"), "type": "Scope"} for s in scopes]
+    accesses += [{"id": _lookup(role_ids, r, "role"), "type": "Role"} for r in roles]
     if not accesses:
         return []
     accesses.sort(key=lambda access: (access["id"], access["type"]))
     return [{"resource_app_id": resource_app_id, "resource_accesses": accesses}]
 
 
-def _lookup(ids: dict[str, str], value: str) -> str:
+def _lookup(ids: dict[str, str], value: str, what: str) -> str:
+    """The id of scope or role `value`; the config check's own words when it is not defined."""
     try:
         return ids[value]
     except KeyError:
-        raise StackError(
-            f"{value!r} is not defined on the FHIR resource app (defined: "
-            f"{', '.join(sorted(ids)) or 'none'})"
-        ) from None
+        source = "fhirServer.appRoles" if what == "role" else "fhirServer.scopes"
+        raise StackError(undefined_value_problem(what, value, source, sorted(ids))) from None

@@ -10,6 +10,7 @@ import pulumi_azuread as azuread
 
 from components.errors import StackError
 from components.fhir_resource_app import FhirResourceApp
+from fhir_apps.rules.permissions import undefined_value_problem
 from fhir_apps.spec.model import Assignment
 
 __all__ = ["RoleAssignments", "RoleAssignmentsArgs"]
@@ -88,8 +89,6 @@ class RoleAssignments(pulumi.ComponentResource):
 
 def _role_id(role_ids: dict[str, str], role: str) -> str:
     if role not in role_ids:
-        raise StackError(
-            f"assignments: role {role!r} is not an app role of the FHIR server "
-            f"(defined: {', '.join(sorted(role_ids)) or 'none'})"
-        )
+        problem = undefined_value_problem("role", role, "fhirServer.appRoles", sorted(role_ids))
+        raise StackError(f"assignments: {problem}")
     return role_ids[role]

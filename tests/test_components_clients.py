@@ -445,3 +445,43 @@ def test_assignment_required_sign_in_reaches_the_clients_service_principal(
         i for name, i in principals.items() if name not in ("growth-chart-sp", "fhir-server-sp")
     ]
     assert others and all("appRoleAssignmentRequired" not in i for i in others)
+
+
+@pytest.mark.parametrize(
+    ("clients", "assignments", "message"),
+    [
+        (
+            {"ingest": {**CLIENTS["ingest"], "roles": ["globalReader", "globalAuditor"]}},
+            [],
+            "role 'globalAuditor' is not defined by fhirServer.appRoles; allowed: globalAdmin, "
+            "globalReader, globalWriter",
+        ),
+        (
+            {"portal": {**CLIENTS["portal"], "scopes": ["user_impersonation", "launch"]}},
+            [],
+            "scope 'launch' is not defined by fhirServer.scopes; allowed: patient.all.read, "
+            "user_impersonation",
+        ),
+        (
+            {},
+            [
+                {
+                    "principalId": "3c1d2e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                    "principalType": "User",
+                    "roles": ["globalAuditor"],
+                }
+            ],
+            "assignments: role 'globalAuditor' is not defined by fhirServer.appRoles; allowed: "
+            "globalAdmin, globalReader, globalWriter",
+        ),
+    ],
+    ids=["client-role", "client-scope", "assignment-role"],
+)
+def test_an_undefined_scope_or_role_is_refused_in_the_config_checks_words(
+    clients: dict[str, Any], assignments: list[dict[str, Any]], message: str
+) -> None:
+    # A spec made without the config check (Spec.model_validate only): the component says what
+    # the check says, from the same rule (rules.permissions.undefined_value_problem).
+    with pytest.raises(StackError) as raised:
+        run_build(make_spec(clients=clients, assignments=assignments))
+    assert str(raised.value) == message

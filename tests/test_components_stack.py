@@ -189,7 +189,10 @@ def test_assignment_import_ids_land_on_their_principal_and_role() -> None:
 
 def test_an_assignment_to_an_undefined_role_fails_clearly() -> None:
     bad = [{"principalId": GROUP, "principalType": "Group", "roles": ["globalNothing"]}]
-    with pytest.raises(Exception, match="role 'globalNothing' is not an app role"):
+    with pytest.raises(
+        Exception,
+        match=r"^assignments: role 'globalNothing' is not defined by fhirServer\.appRoles; ",
+    ):
         run_build(make_spec(assignments=bad))
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "role_scope_pair_problem",
     "roles_and_scopes_overlap",
     "service_client_scopes_problem",
+    "undefined_value_problem",
 ]
 
 MAX_PERMISSION_VALUE_LENGTH: Final = 120
@@ -157,3 +158,11 @@ def service_client_scopes_problem(scopes: Sequence[str]) -> str | None:
     return (
         "a service client gets application permissions, never delegated scopes; use roles instead"
     )
+
+
+def undefined_value_problem(what: str, value: str, source: str, defined: Sequence[str]) -> str:
+    """A scope or role a client or an assignment asks for that the resource app (`source`, e.g.
+    `fhirServer.scopes`) does not define. Worded once: the config check says it with the file,
+    and the components say the same for a spec made without the check."""
+    listed = ", ".join(defined) if defined else "(none defined)"
+    return f"{what} '{value}' is not defined by {source}; allowed: {listed}"

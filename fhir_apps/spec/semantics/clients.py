@@ -22,6 +22,7 @@ from fhir_apps.rules.permissions import (
     fhir_rbac_role_problem,
     object_id_problem,
     service_client_scopes_problem,
+    undefined_value_problem,
 )
 from fhir_apps.rules.text import display_name_problem, duplicate_indices
 from fhir_apps.rules.urls import (
@@ -260,7 +261,7 @@ def check_requested(
             )
         else:
             source = "fhirServer.appRoles" if what == "role" else "fhirServer.scopes"
-            message = f"{what} '{value}' is not defined by {source}; allowed: {allowed(defined)}"
+            message = undefined_value_problem(what, value, source, defined)
         found.append(((*path, index), message))
     for index in duplicate_indices(requested):
         found.append(((*path, index), f"'{requested[index]}' is listed twice; list it once"))

@@ -175,6 +175,42 @@ def test_two_candidate_resource_apps_without_an_audience() -> None:
     )
 
 
+def test_of_two_candidate_apis_the_one_the_clients_call_is_the_resource_app() -> None:
+    # A tenant export also holds a SAML gallery app: an app role under an https identifier URI,
+    # which no app asks permissions of.
+    saml = {
+        **_server(),
+        "id": "11111111-2222-4333-8444-555555555555",
+        "appId": "21111111-2222-4333-8444-555555555555",
+        "displayName": "Salesforce (SAML)",
+        "identifierUris": ["https://saml.salesforce.com"],
+    }
+    client = {
+        "id": "31111111-2222-4333-8444-555555555555",
+        "appId": "41111111-2222-4333-8444-555555555555",
+        "displayName": "Portal",
+        "requiredResourceAccess": [
+            {"resourceAppId": _server()["appId"], "resourceAccess": []},
+            {"resourceAppId": "00000003-0000-0000-c000-000000000000", "resourceAccess": []},
+        ],
+    }
+    app, uri = find_resource_app([saml, _server(), client], None)
+    assert (app["displayName"], uri) == (
+        "Contoso FHIR Server (dev)",
+        "https://fhir-dev.contoso.com",
+    )
+    # Both called: still ambiguous, and said so.
+    both = {
+        **client,
+        "requiredResourceAccess": [
+            {"resourceAppId": saml["appId"]},
+            *client["requiredResourceAccess"],
+        ],
+    }
+    with pytest.raises(AdoptInputError, match=r"^two apps claim to be the FHIR resource app: "):
+        find_resource_app([saml, _server(), both], None)
+
+
 def test_no_resource_app_for_the_audience() -> None:
     with pytest.raises(AdoptInputError) as error:
         find_resource_app([_server()], "https://fhir.fabrikam.com")

@@ -49,7 +49,8 @@ def find_resource_app(apps: Sequence[App], audience: str | None) -> tuple[App, s
     """The FHIR resource app and its audience (the identifier URI, exactly as registered).
 
     With `audience`: the one app whose identifier URIs include it. Without: the one app that
-    exposes scopes or app roles under an https identifier URI (the FHIR server's URL).
+    exposes scopes or app roles under an https identifier URI (the FHIR server's URL); of
+    several such apps, the one that other apps in the export ask permissions of.
     """
     if audience is not None:
         claiming = [
@@ -85,6 +86,12 @@ def find_resource_app(apps: Sequence[App], audience: str | None) -> tuple[App, s
             "identifier URI (the FHIR server URL); give the server URL with --audience"
         )
     apps_found = {app["id"]: app for app, _ in candidates}
+    if len(apps_found) > 1:
+        # A whole tenant's export also holds other APIs (a SAML gallery app exposes an app role
+        # under an https identifier URI): the FHIR server is the one the other apps call.
+        called = [(app, uri) for app, uri in candidates if app.get("appId") in _requested(apps)]
+        if len(called) == 1:
+            return called[0]
     if len(apps_found) > 1 or len(candidates) > 1:
         raise AdoptInputError(
             "two apps claim to be the FHIR resource app: "
@@ -92,6 +99,16 @@ def find_resource_app(apps: Sequence[App], audience: str | None) -> tuple[App, s
             + "; name the server URL with --audience"
         )
     return candidates[0]
+
+
+def _requested(apps: Sequence[App]) -> set[str]:
+    """The appIds that some app in the export asks permissions of (requiredResourceAccess)."""
+    return {
+        str(entry.get("resourceAppId"))
+        for app in apps
+        for entry in app.get("requiredResourceAccess") or []
+        if isinstance(entry, dict)
+    }
 
 
 def _listed(items: Sequence[str], most: int = 10) -> str:

@@ -10,17 +10,15 @@ the first matching requests before the normal ones (429 with Retry-After, 503, 4
 from __future__ import annotations
 
 import json
-import ssl
 import threading
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import trustme
 
-LOOPBACK = "127.0.0.1"
+from tests.fakes.https import HttpsServer, Request, Response
+
 TOKEN = "graph-token-7d41"  # what the fake credential hands out; the server demands it
 
 
@@ -57,53 +55,29 @@ class FakeGraph:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        outer = self
+        # The loopback HTTPS server the verify tests use too; this fake only answers requests.
+        self._server = HttpsServer(self.ca, self._respond)
+        self.url = f"{self._server.url}/v1.0"
 
-        class _Handler(BaseHTTPRequestHandler):
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                parts = urlsplit(self.path)
-                status, headers, body = outer.handle(
-                    Seen(
-                        method=self.command,
-                        path=parts.path,
-                        query=dict(parse_qsl(parts.query)),
-                        authorization=self.headers.get("Authorization"),
-                        body=json.loads(raw) if raw else None,
-                        if_match=self.headers.get("If-Match"),
-                    )
-                )
-                data = json.dumps(body).encode() if body is not None else b""
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve  # noqa: N815 - the handler's names
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer((LOOPBACK, 0), _Handler)
-        self._server.daemon_threads = True
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.ca.issue_cert(LOOPBACK).configure_cert(context)
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self.url = f"https://{LOOPBACK}:{self._server.server_address[1]}/v1.0"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+    def _respond(self, request: Request) -> Response:
+        status, headers, body = self.handle(
+            Seen(
+                method=request.method,
+                path=request.path,
+                query=request.query,
+                authorization=request.headers.get("authorization"),
+                body=json.loads(request.body) if request.body else None,
+                if_match=request.headers.get("if-match"),
+            )
+        )
+        return Response(status, body, headers)
 
     def start(self) -> FakeGraph:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._server.stop()
 
     # --- the directory -----------------------------------------------------------------------
 

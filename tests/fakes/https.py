@@ -77,7 +77,7 @@ class HttpsServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = _serve  # noqa: N815 - BaseHTTPRequestHandler's names
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815 - BaseHTTPRequestHandler's names
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # quiet: the tests assert on what verify prints
